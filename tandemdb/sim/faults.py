@@ -1,0 +1,246 @@
+"""The simulator's nemesis: a seeded schedule of faults, each healed after a while, and all healed at the end.
+
+Fault kinds (``--faults``): see ``FAULTS``. Membership changes replace a node the way an operator would:
+remove it, add a fresh node as a learner, let it catch up, then promote it through a joint configuration.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..raft.errors import ProposalDroppedError
+from ..raft.types import ConfChange, ConfChangeSingle, ConfChangeTransition, ConfChangeType
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
+
+FAULTS: dict[str, str] = {
+    "partition": "network partitions: isolate one, isolate the leader, majority/minority, majorities ring, bridge",
+    "crash": "crash and restart one node, a minority, a majority or the leader; unsynced writes are lost or torn",
+    "skew": "a node's clock runs fast or slow (its ticks come at another rate)",
+    "loss": "messages are dropped at random",
+    "duplicate": "messages are delivered twice",
+    "delay": "some messages are delayed long enough to be reordered",
+    "membership": "replace a node: remove it, add a new learner, promote it with joint consensus",
+    "transfer": "transfer leadership to a random voter",
+    "snapshot": "frequent snapshots and log compaction, so that followers catch up by chunked snapshots",
+}
+
+
+def parse_faults(spec: str) -> frozenset[str]:
+    if spec in ("", "none"):
+        return frozenset()
+    if spec == "all":
+        return frozenset(FAULTS)
+    names = frozenset(s.strip() for s in spec.split(",") if s.strip())
+    unknown = names - FAULTS.keys()
+    if unknown:
+        raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}; choose from {', '.join(FAULTS)} or all")
+    return names
+
+
+class Nemesis:
+    def __init__(self, sim: "Simulation", faults: frozenset[str]) -> None:
+        self.sim = sim
+        self.faults = sorted(faults)  # sorted: iteration order must not depend on string hashing
+        self.active: set[str] = set()
+        self.member_phase: tuple[str, int, int] | None = None  # (phase, node, retry-after time)
+        self.crashed: list[int] = []
+        self.skewed = 0
+
+    def step(self) -> None:
+        """Start one fault (if any is enabled and not already active), and drive a membership change along."""
+        sim, rng = self.sim, self.sim.rng
+        if "membership" in self.faults and self.member_phase is not None:
+            self.drive_membership()
+        idle = [f for f in self.faults if f not in self.active]
+        if not idle:
+            return
+        fault = rng.choice(idle)
+        getattr(self, "start_" + fault)()
+        sim.trace_line(f"nemesis start {fault}")
+
+    def end(self, fault: str) -> None:
+        if fault in self.active:
+            getattr(self, "end_" + fault)()
+            self.active.discard(fault)
+            self.sim.trace_line(f"nemesis end {fault}")
+
+    def heal_all(self) -> None:
+        for fault in sorted(self.active):
+            self.end(fault)
+
+    def _for(self, fault: str, lo_us: int, hi_us: int) -> None:
+        self.active.add(fault)
+        self.sim.schedule(self.sim.rng.randint(lo_us, hi_us), "heal", fault)
+
+    # -- network -------------------------------------------------------------------------------------------------
+    def start_partition(self) -> None:
+        sim, rng = self.sim, self.sim.rng
+        nodes = sim.live_ids()
+        rng.shuffle(nodes)
+        shape = rng.choice(("isolate-one", "isolate-leader", "majority-minority", "majorities-ring", "bridge"))
+        net = sim.network
+        if shape == "isolate-leader" and sim.leader() is not None:
+            lead = sim.leader().id
+            net.cut([[lead], [n for n in nodes if n != lead]])
+        elif shape == "majority-minority":
+            k = len(nodes) // 2
+            net.cut([nodes[:k], nodes[k:]])
+        elif shape == "majorities-ring":
+            net.ring(sorted(nodes))
+        elif shape == "bridge" and len(nodes) >= 3:
+            mid = len(nodes) // 2
+            net.cut([nodes[: mid + 1], nodes[mid:]])  # nodes[mid] sees both halves
+        else:
+            net.cut([nodes[:1], nodes[1:]])
+        sim.trace_line(f"partition {shape} blocked={sorted(net.blocked)}")
+        self._for("partition", 300_000, 3_000_000)
+
+    def end_partition(self) -> None:
+        self.sim.network.heal()
+
+    def start_loss(self) -> None:
+        self.sim.network.model.loss = self.sim.rng.uniform(0.02, 0.3)
+        self._for("loss", 500_000, 3_000_000)
+
+    def end_loss(self) -> None:
+        self.sim.network.model.loss = 0.0
+
+    def start_duplicate(self) -> None:
+        self.sim.network.model.duplicate = self.sim.rng.uniform(0.05, 0.3)
+        self._for("duplicate", 500_000, 3_000_000)
+
+    def end_duplicate(self) -> None:
+        self.sim.network.model.duplicate = 0.0
+
+    def start_delay(self) -> None:
+        self.sim.network.model.slow_prob = self.sim.rng.uniform(0.05, 0.4)
+        self._for("delay", 500_000, 3_000_000)
+
+    def end_delay(self) -> None:
+        self.sim.network.model.slow_prob = 0.0
+
+    # -- processes -----------------------------------------------------------------------------------------------
+    def start_crash(self) -> None:
+        """Crash at a random moment, or at the moments where a missing fsync or a forgotten vote hurts most:
+        while a write is in flight, right after granting a vote, right after winning an election."""
+        sim, rng = self.sim, self.sim.rng
+        nodes = sim.live_ids()
+        self.crashed = []
+        r = rng.random()
+        if r < 0.2 and sim.leader() is not None:
+            victims = [sim.leader().id]
+        elif r < 0.4:
+            victims = [rng.choice(nodes)]
+        elif r < 0.5:
+            victims = rng.sample(nodes, max(1, (len(nodes) - 1) // 2))
+        elif r < 0.6:
+            victims = rng.sample(nodes, len(nodes) // 2 + 1)
+        elif r < 0.75:
+            victims = [n for n in nodes if sim.nodes[n].writing is not None][:1] or [rng.choice(nodes)]
+        else:
+            sim.crash_trap = rng.choice(("vote", "leader"))
+            sim.trace_line(f"crash trap armed: {sim.crash_trap}")
+            self.active.add("crash")
+            self.sim.schedule(2_000_000, "heal", "crash")
+            return
+        for n in sorted(victims):
+            sim.crash(n)
+        self.crashed = sorted(victims)
+        quick = rng.random() < 0.4
+        self._for("crash", *((1_000, 30_000) if quick else (50_000, 2_000_000)))
+
+    def end_crash(self) -> None:
+        self.sim.crash_trap = None
+        for n in self.crashed:
+            self.sim.restart(n)
+
+    def start_skew(self) -> None:
+        sim, rng = self.sim, self.sim.rng
+        node = sim.nodes[rng.choice(sim.live_ids())]
+        node.tick_us = int(sim.tick_us * rng.choice((0.5, 0.7, 1.3, 2.0)))
+        self.skewed = node.id
+        self._for("skew", 1_000_000, 5_000_000)
+
+    def end_skew(self) -> None:
+        self.sim.nodes[self.skewed].tick_us = self.sim.tick_us
+
+    # -- operations ----------------------------------------------------------------------------------------------
+    def start_transfer(self) -> None:
+        sim = self.sim
+        lead = sim.leader()
+        if lead is not None:
+            voters = [v for v in lead.conf_state.voters if v != lead.id]
+            if voters:
+                target = sim.rng.choice(voters)
+                lead.rn.transfer_leader(target)
+                lead.pump()
+                sim.trace_line(f"transfer {lead.id}->{target}")
+
+    def end_transfer(self) -> None:
+        pass
+
+    def start_snapshot(self) -> None:
+        p = self.sim.params
+        p.snapshot_every = self.sim.rng.randint(5, 40)
+        p.keep_entries = self.sim.rng.randint(0, 5)
+        self._for("snapshot", 1_000_000, 5_000_000)
+
+    def end_snapshot(self) -> None:
+        p, d = self.sim.params, self.sim.default_params
+        p.snapshot_every, p.keep_entries = d.snapshot_every, d.keep_entries
+
+    def start_membership(self) -> None:
+        if self.member_phase is None:
+            sim = self.sim
+            lead = sim.leader()
+            if lead is None or lead.conf_state.voters_outgoing or lead.conf_state.learners:
+                return
+            victim = sim.rng.choice(list(lead.conf_state.voters))
+            self.member_phase = ("remove", victim, 0)
+            self.drive_membership()
+
+    def end_membership(self) -> None:
+        pass
+
+    def drive_membership(self) -> None:
+        """Advance the replacement of a node one step whenever its previous step has been applied."""
+        sim = self.sim
+        lead = sim.leader()
+        if lead is None or self.member_phase is None:
+            return
+        phase, node, retry_at = self.member_phase
+        cs = lead.conf_state
+        if phase == "remove":
+            if node not in cs.voters and not cs.voters_outgoing:
+                sim.remove_node(node)
+                new = sim.add_node()
+                self.member_phase = ("learner", new, 0)
+                return self.drive_membership()
+            change = ConfChange((ConfChangeSingle(ConfChangeType.REMOVE_NODE, node),))
+        elif phase == "learner":
+            if node in cs.learners:
+                pr = lead.rn.raft.tracker.progress.get(node)
+                if pr is None or pr.match + 5 < lead.rn.raft.log.committed:
+                    return  # let the learner catch up first
+                self.member_phase = ("promote", node, 0)
+                return self.drive_membership()
+            change = ConfChange((ConfChangeSingle(ConfChangeType.ADD_LEARNER, node),))
+        else:
+            if node in cs.voters and not cs.voters_outgoing:
+                self.member_phase = None
+                sim.trace_line(f"membership: node {node} promoted")
+                return
+            change = ConfChange(
+                (ConfChangeSingle(ConfChangeType.ADD_NODE, node),), transition=ConfChangeTransition.JOINT_IMPLICIT
+            )
+        if sim.now < retry_at:
+            return
+        try:
+            lead.rn.propose_conf_change(change)
+            lead.pump()
+            sim.trace_line(f"membership: {phase} {node} proposed on {lead.id}")
+        except (ProposalDroppedError, ValueError):
+            pass
+        self.member_phase = (phase, node, sim.now + 500_000)

@@ -1,0 +1,58 @@
+"""Runs many seeds (in parallel worker processes when asked) and summarises them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+from .simulation import SimConfig, SimResult, run_seed
+
+
+def parse_duration(text: str) -> int:
+    """'10s', '500ms', '2m' or a plain number of seconds -> microseconds of simulated time."""
+    t = text.strip().lower()
+    for suffix, scale in (("ms", 1_000), ("us", 1), ("s", 1_000_000), ("m", 60_000_000)):
+        if t.endswith(suffix):
+            number = t[: -len(suffix)]
+            break
+    else:
+        number, scale = t, 1_000_000
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 10s, 500ms, 2m)") from None
+    if value <= 0:
+        raise ValueError(f"duration must be positive: {text!r}")
+    return int(value * scale)
+
+
+def run_seeds(
+    configs: list[SimConfig], jobs: int = 1, stop_on_failure: bool = False
+) -> Iterator[SimResult]:
+    """Yield results in seed order; with ``stop_on_failure`` stop after the first failing seed."""
+    if jobs <= 1:
+        for cfg in configs:
+            r = run_seed(cfg)
+            yield r
+            if stop_on_failure and not r.ok:
+                return
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_seed, cfg) for cfg in configs]
+        try:
+            for f in futures:
+                r = f.result()
+                yield r
+                if stop_on_failure and not r.ok:
+                    return
+        finally:
+            for f in futures:
+                f.cancel()
+
+
+def default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+ProgressFn = Callable[[SimResult], None]
