@@ -8,5 +8,4 @@ BUGS: dict[str, str] = {
     "stale_leader_read": "a leader serves reads from local state without confirming leadership (no ReadIndex round)",
     "forget_vote_on_restart": "the vote is not persisted, so a restarted node can vote twice in one term",
     "truncate_matching_suffix": "a follower drops its log after an append's entries even when they match (§5.3)",
-    "accept_stale_term_append": "a follower accepts appends from a leader of an older term",
 }

@@ -132,7 +132,12 @@ class RaftLog:
         return 0
 
     def maybe_append(
-        self, index: int, log_term: int, committed: int, ents: list[Entry], truncate_always: bool = False
+        self,
+        index: int,
+        log_term: int,
+        committed: int,
+        ents: list[Entry],
+        truncate_always: bool = False,
     ) -> int | None:
         """Accept an append whose previous entry is (index, log_term); return the new last index or None."""
         if not self.match_term(index, log_term):
@@ -146,6 +151,7 @@ class RaftLog:
             if conflict <= self.committed:
                 raise AssertionError(f"entry {conflict} conflicts with committed entry (committed {self.committed})")
             self.append(ents[conflict - index - 1 :])
+        # Only what this append proved we share with the leader may be committed (§5.3, step 5).
         self.commit_to(min(committed, last_new))
         return last_new
 

@@ -33,6 +33,10 @@ class Inflights:
         while q and q[0][0] <= index:
             self.bytes -= q.popleft()[1]
 
+    def free_first_one(self) -> None:
+        if self._q:
+            self.bytes -= self._q.popleft()[1]
+
     def full(self) -> bool:
         return len(self._q) >= self.max_count or self.bytes >= self.max_bytes
 

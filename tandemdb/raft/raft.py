@@ -100,7 +100,8 @@ class Raft:
 
     # -- sending ------------------------------------------------------------------------------------------------
     def send(self, m: Message) -> None:
-        m.frm = self.id
+        if m.frm == NONE:
+            m.frm = self.id  # a forwarded message (TRANSFER_LEADER: its target) keeps its sender (as etcd)
         if m.type in (MT.VOTE, MT.VOTE_RESP, MT.PRE_VOTE, MT.PRE_VOTE_RESP):
             # Votes carry the term they are for (a pre-vote's is the future term).
             if m.term == 0:
@@ -213,6 +214,8 @@ class Raft:
         self.lead = self.id
         self.role = Role.LEADER
         self.tracker.progress[self.id].become_replicate()
+        # The leader is always active; CHECK_QUORUM never clears its own flag (as etcd's becomeLeader).
+        self.tracker.progress[self.id].recent_active = True
         # No conf change until this term's no-op is applied (the single-server change fix on raft-dev, 2015).
         self.pending_conf_index = self.log.last_index()
         # The empty entry commits everything of earlier terms indirectly (§5.4.2) and enables ReadIndex (§6.4).
@@ -269,15 +272,12 @@ class Raft:
             else:
                 self.become_follower(m.term, NONE)
         elif m.term < self.term:
-            if m.type in (MT.APP, MT.HEARTBEAT) and "accept_stale_term_append" in self.bugs and self.role == Role.FOLLOWER:
-                pass  # bug switch: fall through and handle a deposed leader's append
-            else:
-                if (self.cfg.check_quorum or self.cfg.pre_vote) and m.type in (MT.HEARTBEAT, MT.APP):
-                    # Tell the stale leader about our term so that it steps down (thesis 9.6).
-                    self.send(Message(type=MT.APP_RESP, to=m.frm))
-                elif m.type == MT.PRE_VOTE:
-                    self.send(Message(type=MT.PRE_VOTE_RESP, to=m.frm, term=self.term, reject=True))
-                return
+            if (self.cfg.check_quorum or self.cfg.pre_vote) and m.type in (MT.HEARTBEAT, MT.APP):
+                # Tell the stale leader about our term so that it steps down (thesis 9.6).
+                self.send(Message(type=MT.APP_RESP, to=m.frm))
+            elif m.type == MT.PRE_VOTE:
+                self.send(Message(type=MT.PRE_VOTE_RESP, to=m.frm, term=self.term, reject=True))
+            return
 
         t = m.type
         if t == MT.HUP:
@@ -374,6 +374,10 @@ class Raft:
             pr.recent_active = True
             pr.probe_sent = False
             pr.lease_tick = max(pr.lease_tick, m.index)
+            if pr.state == ProgressState.REPLICATE and pr.inflights.full():
+                # The follower is alive but the window is full: its appends or their acknowledgements were lost.
+                # Free one slot so that an append goes out and replication resumes (as etcd).
+                pr.inflights.free_first_one()
             if pr.match < self.log.last_index():
                 self.maybe_send_append(m.frm)
             if m.context:
@@ -397,11 +401,13 @@ class Raft:
         for e in m.entries:
             if e.type == EntryType.CONF_CHANGE:
                 self.check_conf_change(ConfChange.decode(e.data))
+        first = self.log.last_index() + 1
         if not self.append_entries(m.entries):
             raise TooManyUncommittedError(self.cfg.max_uncommitted_entries_size)
-        for e in m.entries:
+        for i, e in enumerate(m.entries):
             if e.type == EntryType.CONF_CHANGE:
-                self.pending_conf_index = e.index
+                # ``m.entries`` are unstamped (index 0): the log holds stamped copies at first, first + 1, ...
+                self.pending_conf_index = first + i
         self.bcast_append()
 
     def check_conf_change(self, cc: ConfChange) -> None:
@@ -595,7 +601,11 @@ class Raft:
             self.send(Message(type=MT.APP_RESP, to=m.frm, index=self.log.committed))
             return
         last = self.log.maybe_append(
-            m.index, m.log_term, m.commit, m.entries, truncate_always="truncate_matching_suffix" in self.bugs
+            m.index,
+            m.log_term,
+            m.commit,
+            m.entries,
+            truncate_always="truncate_matching_suffix" in self.bugs,
         )
         if last is not None:
             self.send(Message(type=MT.APP_RESP, to=m.frm, index=last))
