@@ -19,3 +19,7 @@ cli.add_command(sim)
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -52,6 +52,8 @@ class SimClient:
                 expected = rng.choice(self.sim.recent_values(key))
                 op_id = history.invoke(self.id, "cas", key, (expected, self.next_value), now)
                 cmd = Command(op_id, "cas", key, self.next_value, expected)
+        if rng.random() < 0.2:
+            self.target = rng.choice(self.sim.node_ids())  # clients do not all stick to one node
         self.op = Pending(op_id, cmd, key, now + self.sim.client_timeout_us)
         self.send()
 

@@ -115,11 +115,14 @@ class Nemesis:
         self.sim.network.model.duplicate = 0.0
 
     def start_delay(self) -> None:
-        self.sim.network.model.slow_prob = self.sim.rng.uniform(0.05, 0.4)
+        model, rng = self.sim.network.model, self.sim.rng
+        model.slow_prob = rng.uniform(0.05, 0.4)
+        model.slow_delay = rng.choice((30_000, 300_000, 1_000_000))  # up to an election or two
         self._for("delay", 500_000, 3_000_000)
 
     def end_delay(self) -> None:
         self.sim.network.model.slow_prob = 0.0
+        self.sim.network.model.slow_delay = 30_000
 
     # -- processes -----------------------------------------------------------------------------------------------
     def start_crash(self) -> None:
@@ -129,21 +132,20 @@ class Nemesis:
         nodes = sim.live_ids()
         self.crashed = []
         r = rng.random()
-        if r < 0.2 and sim.leader() is not None:
+        if r < 0.15 and sim.leader() is not None:
             victims = [sim.leader().id]
-        elif r < 0.4:
+        elif r < 0.3:
             victims = [rng.choice(nodes)]
-        elif r < 0.5:
+        elif r < 0.4:
             victims = rng.sample(nodes, max(1, (len(nodes) - 1) // 2))
-        elif r < 0.6:
+        elif r < 0.45:
             victims = rng.sample(nodes, len(nodes) // 2 + 1)
-        elif r < 0.75:
+        elif r < 0.6:
             victims = [n for n in nodes if sim.nodes[n].writing is not None][:1] or [rng.choice(nodes)]
         else:
-            sim.crash_trap = rng.choice(("vote", "leader"))
-            sim.trace_line(f"crash trap armed: {sim.crash_trap}")
-            self.active.add("crash")
-            self.sim.schedule(2_000_000, "heal", "crash")
+            sim.crash_trap = True
+            sim.trace_line("crash traps armed")
+            self._for("crash", 1_000_000, 5_000_000)
             return
         for n in sorted(victims):
             sim.crash(n)
@@ -152,7 +154,7 @@ class Nemesis:
         self._for("crash", *((1_000, 30_000) if quick else (50_000, 2_000_000)))
 
     def end_crash(self) -> None:
-        self.sim.crash_trap = None
+        self.sim.crash_trap = False
         for n in self.crashed:
             self.sim.restart(n)
 

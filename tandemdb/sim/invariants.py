@@ -8,6 +8,10 @@
 - Commit index never decreases on a running node.
 - Durability: every committed entry stays durable (in the log or a snapshot) on a majority of the nodes;
   checked whenever durable data can disappear (a crash, a truncation of the log).
+- Committed means safe: when a leader commits an entry, no voter lacking it could win an election, that is,
+  gather a quorum of voters whose durable logs are no more up to date than its own (§5.4.1). This is the
+  inductive heart of leader completeness; it fails at the moment of an unsafe commit (Figure 8), long before
+  a later election would overwrite the entry.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from ..raft.quorum import VoteResult, joint_vote
 from ..raft.storage import MemoryStorage
 from ..raft.types import Entry, Role
 
@@ -27,7 +32,8 @@ class Violation(Exception):
 
 
 class Invariants:
-    def __init__(self) -> None:
+    def __init__(self, nodes: dict[int, "SimNode"]) -> None:
+        self.nodes = nodes  # every node ever started, by id (the simulation's own dict)
         self.leaders: dict[int, int] = {}  # term -> leader
         self.entries: dict[tuple[int, int], tuple[bytes, int]] = {}  # (index, term) -> (data, previous term)
         self.committed: dict[int, int] = {}  # index -> term, of entries some node has committed
@@ -86,6 +92,8 @@ class Invariants:
                     self.max_committed = max(self.max_committed, i)
                 elif known != t:
                     raise Violation(f"node {n.id} committed term {t} at index {i}, another node committed term {known}")
+        if r.role == Role.LEADER and commit > before:
+            self._check_commit_safe(n, commit)
         if r.role == Role.LEADER:
             leader = self.leaders.get(r.term)
             if leader is None:
@@ -93,6 +101,23 @@ class Invariants:
                 self._check_completeness(n)
             elif leader != n.id:
                 raise Violation(f"election safety: nodes {leader} and {n.id} are both leaders of term {r.term}")
+
+    def _check_commit_safe(self, leader: "SimNode", index: int) -> None:
+        cfg = leader.rn.raft.tracker.config
+        term = self.committed[index]
+        voters = sorted(cfg.all_voters())
+        durable = {v: _last(self.nodes[v].durable) for v in voters if v in self.nodes}
+        for cand in voters:
+            node = self.nodes.get(cand)
+            if node is None or _holds_log(node, index, term):
+                continue
+            mine = _last_volatile(node)
+            votes = {v: mine >= pos for v, pos in durable.items()}
+            if joint_vote(cfg.voters, cfg.voters_outgoing, votes) == VoteResult.WON:
+                raise Violation(
+                    f"unsafe commit: node {leader.id} committed index {index} (term {term}) in term "
+                    f"{leader.rn.raft.term}, but node {cand} lacks it and could still win an election"
+                )
 
     def _check_completeness(self, n: "SimNode") -> None:
         log = n.rn.raft.log
@@ -122,3 +147,24 @@ def _holds(st: MemoryStorage, index: int, term: int) -> bool:
     if st.snapshot().meta.index >= index:
         return True
     return st.first_index() <= index <= st.last_index() and st.term(index) == term
+
+
+def _last(st: MemoryStorage) -> tuple[int, int]:
+    last = st.last_index()
+    return st.term(last), last
+
+
+def _last_volatile(n: "SimNode") -> tuple[int, int]:
+    if not n.alive:
+        return _last(n.durable)
+    log = n.rn.raft.log
+    return max((log.last_term(), log.last_index()), _last(n.durable))
+
+
+def _holds_log(n: "SimNode", index: int, term: int) -> bool:
+    if _holds(n.durable, index, term):
+        return True
+    if not n.alive:
+        return False
+    log = n.rn.raft.log
+    return index < log.first_index() or log.term(index) == term

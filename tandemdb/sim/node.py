@@ -31,6 +31,8 @@ class NodeParams:
     snapshot_chunk_size: int = 64
     max_size_per_msg: int = 4096
     max_inflight_msgs: int = 16
+    check_quorum: bool = True
+    pre_vote: bool = True
     bugs: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -68,6 +70,8 @@ class SimNode:
             max_size_per_msg=p.max_size_per_msg,
             max_inflight_msgs=p.max_inflight_msgs,
             snapshot_chunk_size=p.snapshot_chunk_size,
+            check_quorum=p.check_quorum,
+            pre_vote=p.pre_vote,
             disable_proposal_forwarding=True,
             bugs=p.bugs,
         )

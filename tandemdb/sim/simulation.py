@@ -15,8 +15,9 @@ from dataclasses import dataclass, field, replace
 from ..checker.history import HistoryRecorder
 from ..checker.linearizability import check, describe
 from ..raft.errors import NotLeaderError
+from ..raft.bootstrap import bootstrap
 from ..raft.storage import MemoryStorage
-from ..raft.types import ConfState, Message, MessageType, Role
+from ..raft.types import Message, MessageType, Role
 from .clients import Pending, SimClient
 from .faults import Nemesis
 from .invariants import Invariants, Violation
@@ -64,25 +65,32 @@ class Simulation:
         self.events = 0
         self.trace: list[str] | None = [] if cfg.trace else None
         self.network = Network(self.rng)
-        self.invariants = Invariants()
+        self.nodes: dict[int, SimNode] = {}
+        self.invariants = Invariants(self.nodes)
         self.history = HistoryRecorder()
         # Per-seed knobs ("swizzling"): each seed explores a different corner of timing and batching.
         rng = self.rng
         self.disk_us = rng.choice(((100, 1_500), (500, 8_000)))
         self.client_timeout_us = rng.choice((300_000, 1_000_000))
-        self.crash_trap: str | None = None  # "vote" or "leader": crash the next node that votes or wins
+        self.crash_trap = False  # while set: crash each node right after it grants a vote or wins an election
+        election_tick = rng.choice((3, 5, 10))  # short timeouts make split votes and leader churn common
         self.default_params = NodeParams(
             bugs=cfg.bugs,
+            election_tick=election_tick,
+            heartbeat_tick=1 if election_tick < 10 else 2,
             snapshot_every=rng.randint(50, 400),
             max_size_per_msg=rng.choice((1, 256, 4096)),
             max_inflight_msgs=rng.choice((1, 4, 16, 64)),
+            check_quorum=rng.random() < 0.5,
+            pre_vote=rng.random() < 0.7,
         )
         self.params = replace(self.default_params)  # shared by all nodes; the snapshot fault changes it
         ids = tuple(range(1, cfg.nodes + 1))
-        self.nodes: dict[int, SimNode] = {}
         self.removed: set[int] = set()
         for i in ids:
-            self._new_node(i, MemoryStorage(ConfState(voters=ids)))
+            storage = MemoryStorage()
+            bootstrap(storage, ids)
+            self._new_node(i, storage)
         self.clients = [SimClient(self, c) for c in range(1, cfg.clients + 1)]
         for c in self.clients:
             self.schedule(self.rng.randint(0, 200_000), "next_op", c.id)
@@ -156,11 +164,13 @@ class Simulation:
         for m in msgs:
             for delay in self.network.deliveries(src.id, m.to):
                 self.schedule(delay, "deliver", m)
-            if self.crash_trap == "vote" and m.type == MessageType.VOTE_RESP and not m.reject:
+            if self.crash_trap and m.type == MessageType.VOTE_RESP and not m.reject:
                 self.spring_trap(src.id, 0)
 
     def spring_trap(self, node_id: int, delay_us: int) -> None:
-        self.crash_trap = None
+        """Crash ``node_id`` soon. The trap stays armed until the crash fault heals, while a majority is up."""
+        if len(self.live_ids()) <= len(self.node_ids()) // 2 + 1:
+            return
         self.schedule(delay_us, "trap", node_id)
 
     def schedule_disk(self, node: SimNode) -> None:
@@ -168,7 +178,7 @@ class Simulation:
 
     def observe_soft_state(self, node: SimNode) -> None:
         r = node.rn.raft
-        if self.crash_trap == "leader" and r.role == Role.LEADER:
+        if self.crash_trap and r.role == Role.LEADER:
             self.spring_trap(node.id, self.rng.randint(0, 30_000))
         if self.trace is not None:
             self.trace_line(f"node {node.id} term={r.term} role={Role(r.role).name} lead={r.lead} commit={r.log.committed}")
@@ -262,7 +272,8 @@ class Simulation:
     def _on_trap(self, node_id: int) -> None:
         self.trace_line(f"crash trap sprung on {node_id}")
         self.crash(node_id)
-        self.schedule(self.rng.randint(1_000, 30_000), "restart", node_id)
+        # Sometimes the process is back at once, before the messages already on their way to it arrive.
+        self.schedule(self.rng.choice((0, self.rng.randint(1_000, 30_000))), "restart", node_id)
 
     def _on_restart(self, node_id: int) -> None:
         self.restart(node_id)
