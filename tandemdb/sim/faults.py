@@ -79,9 +79,16 @@ class Nemesis:
         sim, rng = self.sim, self.sim.rng
         nodes = sim.live_ids()
         rng.shuffle(nodes)
-        shape = rng.choice(("isolate-one", "isolate-leader", "majority-minority", "majorities-ring", "bridge"))
+        shape = rng.choice(  # isolating new leaders twice as often: it is the rarest setting to reach by chance
+            ("isolate-one", "isolate-leader", "isolate-new-leaders", "isolate-new-leaders", "majority-minority",
+             "majorities-ring", "bridge")
+        )
         net = sim.network
-        if shape == "isolate-leader" and sim.leader() is not None:
+        if shape == "isolate-new-leaders":
+            # Cut off every leader the moment it is elected, before it replicates anything: the isolated
+            # leaders pile up divergent tails of client writes, the setting of the paper's Figure 8.
+            sim.isolate_new_leaders = True
+        elif shape == "isolate-leader" and sim.leader() is not None:
             lead = sim.leader().id
             net.cut([[lead], [n for n in nodes if n != lead]])
         elif shape == "majority-minority":
@@ -98,6 +105,7 @@ class Nemesis:
         self._for("partition", 300_000, 3_000_000)
 
     def end_partition(self) -> None:
+        self.sim.isolate_new_leaders = False
         self.sim.network.heal()
 
     def start_loss(self) -> None:

@@ -73,6 +73,8 @@ class Simulation:
         self.disk_us = rng.choice(((100, 1_500), (500, 8_000)))
         self.client_timeout_us = rng.choice((300_000, 1_000_000))
         self.crash_trap = False  # while set: crash each node right after it grants a vote or wins an election
+        self.isolate_new_leaders = False  # while set: partition each new leader away from the others
+        self.isolated: tuple[int, int] | None = None  # (node, term) of the leader isolated last
         election_tick = rng.choice((3, 5, 10))  # short timeouts make split votes and leader churn common
         self.default_params = NodeParams(
             bugs=cfg.bugs,
@@ -180,6 +182,10 @@ class Simulation:
         r = node.rn.raft
         if self.crash_trap and r.role == Role.LEADER:
             self.spring_trap(node.id, self.rng.randint(0, 30_000))
+        if self.isolate_new_leaders and r.role == Role.LEADER and self.isolated != (node.id, r.term):
+            self.isolated = (node.id, r.term)
+            self.network.cut([[node.id], [i for i in self.node_ids() if i != node.id]])
+            self.trace_line(f"isolate new leader {node.id}")
         if self.trace is not None:
             self.trace_line(f"node {node.id} term={r.term} role={Role(r.role).name} lead={r.lead} commit={r.log.committed}")
 
