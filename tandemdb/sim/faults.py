@@ -6,10 +6,12 @@ remove it, add a fresh node as a learner, let it catch up, then promote it throu
 
 from __future__ import annotations
 
+import posixpath
 from typing import TYPE_CHECKING
 
 from ..raft.errors import ProposalDroppedError
 from ..raft.types import ConfChange, ConfChangeSingle, ConfChangeTransition, ConfChangeType
+from .node import DATA_DIR
 
 if TYPE_CHECKING:
     from .simulation import Simulation
@@ -24,6 +26,7 @@ FAULTS: dict[str, str] = {
     "membership": "replace a node: remove it, add a new learner, promote it with joint consensus",
     "transfer": "transfer leadership to a random voter",
     "snapshot": "frequent snapshots and log compaction, so that followers catch up by chunked snapshots",
+    "disk": "flip a bit in the middle of a stopped node's log: it must refuse to start, and is replaced",
 }
 
 
@@ -46,6 +49,7 @@ class Nemesis:
         self.active: set[str] = set()
         self.member_phase: tuple[str, int, int] | None = None  # (phase, node, retry-after time)
         self.crashed: list[int] = []
+        self.corrupted = 0
         self.skewed = 0
 
     def step(self) -> None:
@@ -200,6 +204,36 @@ class Nemesis:
     def end_snapshot(self) -> None:
         p, d = self.sim.params, self.sim.default_params
         p.snapshot_every, p.keep_entries = d.snapshot_every, d.keep_entries
+
+    def start_disk(self) -> None:
+        """Corrupt a record in a stopped node's log, away from the tail (a bad record at the very end of the
+        log cannot be told from a torn write, and is cut off like one)."""
+        sim, rng = self.sim, self.sim.rng
+        lead = sim.leader()
+        if sim.failed or self.member_phase is not None or lead is None or len(lead.conf_state.voters) < 3:
+            return  # lose a node for good only while the configuration can spare one
+        if not sim.down_ids():
+            sim.crash(rng.choice(sim.live_ids()))
+        node = sim.nodes[rng.choice(sim.down_ids())]
+        wal_dir = posixpath.join(DATA_DIR, "wal")
+        segments = sorted(n for n in node.disk.list_dir(wal_dir) if n.endswith(".wal"))[:-1]
+        if not segments:
+            return
+        path = posixpath.join(wal_dir, rng.choice(segments))
+        used = len(node.disk.read(path).rstrip(b"\0"))
+        offset = rng.randint(used // 4, used // 2)
+        node.disk.flip_bit(path, offset)
+        sim.trace_line(f"disk: flipped a bit of node {node.id} at {path}:{offset}")
+        self.corrupted = node.id
+        self._for("disk", 10_000, 500_000)
+
+    def end_disk(self) -> None:
+        self.sim.restart(self.corrupted)
+
+    def replace(self, node_id: int) -> None:
+        """A node is lost for good: replace it through a membership change, when membership faults are on."""
+        if "membership" in self.faults and self.member_phase is None:
+            self.member_phase = ("remove", node_id, 0)
 
     def start_membership(self) -> None:
         if self.member_phase is None:

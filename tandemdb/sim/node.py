@@ -1,8 +1,10 @@
-"""One simulated node: a RawNode, its durable storage, a disk whose writes take virtual time, the KV state
-machine, and the client requests waiting on it.
+"""One simulated node: a RawNode, the node's real storage layer (write-ahead log and snapshot files) over a
+simulated disk, disk writes that take virtual time, the KV state machine, and the client requests waiting on it.
 
-Durability is modelled exactly: a Ready's hard state, snapshot and entries reach ``durable`` only when the
-simulated disk write completes; a crash before then loses them (or keeps a torn prefix of the entries).
+Durability is modelled exactly: a Ready's hard state, snapshot and entries are written to the log and synced
+only when the simulated disk write completes; a crash before then loses them, or leaves a torn prefix of the
+entries in the log for recovery to cut off. A restart recovers from the simulated disk like a real node
+recovers from its data directory.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from typing import TYPE_CHECKING
 from ..raft.config import Config
 from ..raft.errors import ProposalDroppedError
 from ..raft.rawnode import RawNode, Ready
-from ..raft.storage import MemoryStorage
 from ..raft.types import ConfChange, ConfState, EntryType, HardState, Role
+from ..storage.group_storage import GroupStorage
+from ..storage.node_storage import NodeStorage
+from ..storage.simdisk import SimDisk
 from .kvsm import Command, KVStateMachine, encode_command
 
 if TYPE_CHECKING:
@@ -36,19 +40,36 @@ class NodeParams:
     bugs: frozenset[str] = field(default_factory=frozenset)
 
 
+DATA_DIR = "/data"
+GROUP = 1  # the simulator runs one Raft group
+CLUSTER_ID = 1
+SEGMENT_SIZE = 8 << 10  # small segments, so that rollover and segment deletion happen in every run
+
+
 class SimNode:
-    def __init__(self, sim: "Simulation", node_id: int, durable: MemoryStorage, params: NodeParams) -> None:
+    def __init__(self, sim: "Simulation", node_id: int, disk: SimDisk, params: NodeParams) -> None:
         self.sim = sim
         self.id = node_id
-        self.durable = durable
+        self.disk = disk
+        self.storage: NodeStorage | None = None
+        self.durable = self.open_storage()
         self.params = params
         self.alive = False
         self.incarnation = 0
         self.tick_us = sim.tick_us  # this node's tick period: skew faults make it run fast or slow
-        self.start()
 
     # -- life cycle -------------------------------------------------------------------------------------------------
+    def open_storage(self) -> GroupStorage:
+        """Recover the node's storage from its disk (raises a ``StorageError`` if the disk is corrupt)."""
+        self.storage = NodeStorage.open(
+            self.disk, DATA_DIR, cluster_id=CLUSTER_ID, node_id=self.id, segment_size=SEGMENT_SIZE
+        )
+        return self.storage.group(GROUP)
+
     def start(self) -> None:
+        """Start, or restart from what the disk durably holds."""
+        if self.incarnation:
+            self.durable = self.open_storage()
         self.incarnation += 1
         self.alive = True
         p = self.params
@@ -56,6 +77,7 @@ class SimNode:
         if "forget_vote_on_restart" in p.bugs and self.incarnation > 1:
             hs = self.durable.hard_state
             self.durable.set_hard_state(HardState(hs.term, 0, hs.commit))
+            self.storage.sync()
         self.sm = KVStateMachine()
         self.sm.restore(snap.data)
         self.conf_state: ConfState = snap.meta.conf_state
@@ -83,11 +105,15 @@ class SimNode:
         self.last_commit = self.rn.raft.log.committed
 
     def crash(self, rng: random.Random, torn: bool) -> None:
-        """Stop at once. An in-flight write is lost, or with ``torn`` a prefix of its entries survives."""
+        """Stop at once. An in-flight write is lost; with ``torn`` part of it reached the disk unsynced, and
+        the power loss keeps or tears some of it. ``durable`` is then what recovery finds on the disk."""
         if self.writing is not None and torn and self.writing.entries:
             keep = rng.randrange(len(self.writing.entries))
             if keep:
-                self._append_durable(self.writing.entries[:keep])
+                self.durable.append(self.writing.entries[:keep])
+                self.storage.wal.write([self.storage.take_batch()])
+        self.disk.crash(tear=torn)
+        self.durable = self.open_storage()
         self.alive = False
         self.writing = None
         self.pending_writes.clear()
@@ -143,6 +169,7 @@ class SimNode:
             self.snapshot_index = rd.snapshot.meta.index
         if rd.entries:
             self._append_durable(rd.entries)
+        self.storage.sync()
         self.sim.send_all(self, rd.messages)
         self.read_queue.extend((rs.index, rs.context) for rs in rd.read_states)
         for e in rd.committed_entries:
@@ -191,6 +218,7 @@ class SimNode:
         compact_to = applied - p.keep_entries
         if compact_to >= self.durable.first_index():
             self.durable.compact(compact_to)
+        self.storage.sync()
 
     # -- views -------------------------------------------------------------------------------------------------------
     @property

@@ -16,8 +16,9 @@ from ..checker.history import HistoryRecorder
 from ..checker.linearizability import check, describe
 from ..raft.errors import NotLeaderError
 from ..raft.bootstrap import bootstrap
-from ..raft.storage import MemoryStorage
 from ..raft.types import Message, MessageType, Role
+from ..storage.errors import StorageError
+from ..storage.simdisk import SimDisk
 from .clients import Pending, SimClient
 from .faults import Nemesis
 from .invariants import Invariants, Violation
@@ -89,10 +90,12 @@ class Simulation:
         self.params = replace(self.default_params)  # shared by all nodes; the snapshot fault changes it
         ids = tuple(range(1, cfg.nodes + 1))
         self.removed: set[int] = set()
+        self.failed: set[int] = set()  # nodes whose disk was found corrupt: they never start again
         for i in ids:
-            storage = MemoryStorage()
-            bootstrap(storage, ids)
-            self._new_node(i, storage)
+            node = self._new_node(i)
+            bootstrap(node.durable, ids)
+            node.storage.sync()
+            self._start(node)
         self.clients = [SimClient(self, c) for c in range(1, cfg.clients + 1)]
         for c in self.clients:
             self.schedule(self.rng.randint(0, 200_000), "next_op", c.id)
@@ -119,6 +122,10 @@ class Simulation:
     def live_ids(self) -> list[int]:
         return [i for i in self.node_ids() if self.nodes[i].alive]
 
+    def down_ids(self) -> list[int]:
+        """Crashed nodes that may be restarted."""
+        return [i for i in self.node_ids() if not self.nodes[i].alive and i not in self.failed]
+
     def leader(self) -> SimNode | None:
         best = None
         for i in self.live_ids():
@@ -127,15 +134,19 @@ class Simulation:
                 best = n
         return best
 
-    def _new_node(self, node_id: int, storage: MemoryStorage) -> SimNode:
-        node = SimNode(self, node_id, storage, self.params)
+    def _new_node(self, node_id: int) -> SimNode:
+        """A node with an empty disk, not yet started."""
+        node = SimNode(self, node_id, SimDisk(random.Random(self.rng.getrandbits(64))), self.params)
         self.nodes[node_id] = node
-        self.schedule(self.rng.randint(0, self.tick_us), "tick", node_id, node.incarnation)
         return node
+
+    def _start(self, node: SimNode) -> None:
+        node.start()
+        self.schedule(self.rng.randint(0, node.tick_us), "tick", node.id, node.incarnation)
 
     def add_node(self) -> int:
         node_id = max(self.nodes) + 1
-        self._new_node(node_id, MemoryStorage())
+        self._start(self._new_node(node_id))
         self.trace_line(f"add node {node_id}")
         return node_id
 
@@ -156,11 +167,18 @@ class Simulation:
 
     def restart(self, node_id: int) -> None:
         node = self.nodes[node_id]
-        if not node.alive and node_id not in self.removed:
-            node.start()
-            self.schedule(self.rng.randint(0, node.tick_us), "tick", node_id, node.incarnation)
-            self.trace_line(f"restart {node_id}")
-            self.invariants.on_node_step(node)
+        if node.alive or node_id in self.removed or node_id in self.failed:
+            return
+        try:
+            self._start(node)
+        except StorageError as e:
+            # A corrupt disk must stop the node (never serve wrong data); an operator rebuilds it as a new member.
+            self.failed.add(node_id)
+            self.trace_line(f"node {node_id} refuses to start: {type(e).__name__}")
+            self.nemesis.replace(node_id)
+            return
+        self.trace_line(f"restart {node_id}")
+        self.invariants.on_node_step(node)
 
     def send_all(self, src: SimNode, msgs: list[Message]) -> None:
         for m in msgs:
