@@ -1,12 +1,18 @@
-"""Configuration of one Raft peer. Randomness is injected: a seeded ``random.Random`` owned by the caller."""
+"""Configuration of one Raft peer. Randomness is injected: a seeded generator owned by the caller."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 from .storage import Storage
+
+
+class Rng(Protocol):
+    """The one thing Raft needs of a random generator; pass a seeded ``random.Random``."""
+
+    def randrange(self, stop: int) -> int: ...
 
 
 class ReadOnlyOption(Enum):
@@ -18,7 +24,7 @@ class ReadOnlyOption(Enum):
 class Config:
     id: int
     storage: Storage
-    rng: random.Random  # injected, seeded: the only source of randomness (election timeouts)
+    rng: Rng  # injected, seeded: the only source of randomness (election timeouts)
     election_tick: int = 10
     heartbeat_tick: int = 1
     applied: int = 0  # the last index the application has applied (on restart)

@@ -14,13 +14,12 @@ from .errors import (
     LeaderTransferringError,
     NoLeaderError,
     NotLeaderError,
-    ProposalDroppedError,
     TooManyUncommittedError,
 )
 from .log import RaftLog
 from .progress import ProgressState
 from .quorum import VoteResult
-from .read_only import ReadOnly, ReadIndexStatus
+from .read_only import ReadOnly
 from .tracker import ProgressTracker
 from .types import (
     NONE,
@@ -699,5 +698,3 @@ class Raft:
         if self.uncommitted_size:
             self.uncommitted_size = max(0, self.uncommitted_size - payload_size(ents))
 
-
-__all__ = ["Raft", "ProposalDroppedError", "CAMPAIGN_TRANSFER"]

@@ -56,6 +56,3 @@ class Network:
         allowed = {(a, nodes[(i + d) % n]) for i, a in enumerate(nodes) for d in range(-reach, reach + 1)}
         self.blocked = {(a, b) for a in nodes for b in nodes if a != b and (a, b) not in allowed}
 
-
-def partition_shapes() -> tuple[str, ...]:
-    return ("isolate-one", "isolate-leader", "majority-minority", "majorities-ring", "bridge")

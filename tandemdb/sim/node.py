@@ -180,7 +180,7 @@ class SimNode:
                 op_id, result = self.sm.apply(e.data)
                 client = self.pending_writes.pop(op_id, None)
                 if client is not None:
-                    self.sim.reply(client, op_id, True, result)
+                    self.sim.reply(client, op_id, result)
         self.writing = None
         self.rn.advance(rd)
         self.serve_reads()
@@ -203,7 +203,7 @@ class SimNode:
                 req = self.pending_reads.pop(ctx, None)
                 if req is not None:
                     client, op_id, key = req
-                    self.sim.reply(client, op_id, True, self.sm.read(key))
+                    self.sim.reply(client, op_id, self.sm.read(key))
             else:
                 keep.append((index, ctx))
         self.read_queue = keep

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 from .simulation import SimConfig, SimResult, run_seed
@@ -54,5 +54,3 @@ def run_seeds(
 def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
-
-ProgressFn = Callable[[SimResult], None]

@@ -217,7 +217,7 @@ class Simulation:
     def client_send(self, client: SimClient, op: Pending) -> None:
         self.schedule(self.rng.randint(100, 1_000), "request", client.target, client.id, op.op_id)
 
-    def reply(self, client_id: int, op_id: int, ok: bool, output) -> None:
+    def reply(self, client_id: int, op_id: int, output) -> None:
         self.schedule(self.rng.randint(100, 1_000), "reply", client_id, op_id, output)
 
     # -- the loop ---------------------------------------------------------------------------------------------------

@@ -15,10 +15,8 @@ from tandemdb.kv import (
     Txn,
 )
 
+from kv_helpers import one
 
-def one(store: KVStore, cmd):
-    results, _ = store.apply([cmd])
-    return results[0]
 
 
 def test_a_retried_put_is_applied_once_and_returns_the_same_result():

@@ -18,10 +18,8 @@ from tandemdb.kv import (
     Txn,
 )
 
+from kv_helpers import one
 
-def one(store: KVStore, cmd):
-    results, _ = store.apply([cmd])
-    return results[0]
 
 
 def test_grant_does_not_change_the_revision():

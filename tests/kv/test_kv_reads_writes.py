@@ -17,10 +17,8 @@ from tandemdb.kv import (
     prefix_end,
 )
 
+from kv_helpers import one
 
-def one(store: KVStore, cmd):
-    results, _ = store.apply([cmd])
-    return results[0]
 
 
 def keys(result: RangeResult) -> list[bytes]:

@@ -18,10 +18,8 @@ from tandemdb.kv import (
     TxnResult,
 )
 
+from kv_helpers import one
 
-def one(store: KVStore, cmd):
-    results, _ = store.apply([cmd])
-    return results[0]
 
 
 @pytest.fixture
