@@ -85,6 +85,11 @@ class Raft:
             self.term, self.vote = hs.term, hs.vote
         if cfg.applied:
             self.log.applied_to(cfg.applied)
+        # With lease reads, a node restarted after it followed a leader (terms past the bootstrap term 1) may
+        # have promised that leader, before it crashed, not to vote for anyone else for an election timeout:
+        # it keeps the promise by granting no vote until one has passed.
+        lease = cfg.read_only_option is ReadOnlyOption.LEASE_BASED
+        self.hold_votes_ticks = cfg.election_tick if lease and self.term > 1 else 0
         self.become_follower(self.term, NONE)
 
     # -- state views --------------------------------------------------------------------------------------------
@@ -261,6 +266,8 @@ class Raft:
             if m.type in (MT.VOTE, MT.PRE_VOTE):
                 force = m.context == CAMPAIGN_TRANSFER
                 in_lease = self.cfg.check_quorum and self.lead != NONE and self.election_elapsed < self.cfg.election_tick
+                if self.ticks < self.hold_votes_ticks:
+                    in_lease = True
                 if not force and in_lease:
                     # We heard from a leader within the minimum election timeout: ignore (thesis 4.2.3).
                     return

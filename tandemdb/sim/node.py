@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..raft.config import Config
+from ..raft.config import Config, ReadOnlyOption
 from ..raft.errors import ProposalDroppedError
 from ..raft.rawnode import RawNode, Ready
 from ..raft.types import ConfChange, ConfState, EntryType, HardState, Role
@@ -37,6 +37,7 @@ class NodeParams:
     max_inflight_msgs: int = 16
     check_quorum: bool = True
     pre_vote: bool = True
+    lease_reads: bool = False
     bugs: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -94,6 +95,9 @@ class SimNode:
             snapshot_chunk_size=p.snapshot_chunk_size,
             check_quorum=p.check_quorum,
             pre_vote=p.pre_vote,
+            read_only_option=ReadOnlyOption.LEASE_BASED if p.lease_reads else ReadOnlyOption.SAFE,
+            # Skew faults run clocks up to 2x apart: the lease must end within half an election timeout.
+            max_clock_drift_ticks=p.election_tick // 2 + 1,
             disable_proposal_forwarding=True,
             bugs=p.bugs,
         )

@@ -87,6 +87,8 @@ class Simulation:
             check_quorum=rng.random() < 0.5,
             pre_vote=rng.random() < 0.7,
         )
+        # Lease reads need CheckQuorum.
+        self.default_params.lease_reads = self.default_params.check_quorum and rng.random() < 0.5
         self.params = replace(self.default_params)  # shared by all nodes; the snapshot fault changes it
         ids = tuple(range(1, cfg.nodes + 1))
         self.removed: set[int] = set()

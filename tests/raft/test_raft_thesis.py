@@ -28,6 +28,7 @@ from tandemdb.raft.types import (
     ConfChange,
     Entry,
     HardState,
+    Message,
     ConfChangeSingle,
     ConfChangeTransition,
     ConfChangeType,
@@ -1075,3 +1076,35 @@ def test_conf_change_removing_every_voter_fails_to_apply():
     c.propose_conf_change(1, cc((R, 1)))
     with pytest.raises(ConfChangeError):
         c.stabilize()
+
+
+def _restarted_voter(term: int, lease: bool) -> RawNode:
+    st = MemoryStorage(ConfState(voters=(1, 2, 3)))
+    st.set_hard_state(HardState(term=term, vote=0, commit=0))
+    option = ReadOnlyOption.LEASE_BASED if lease else ReadOnlyOption.SAFE
+    return RawNode(Config(id=2, storage=st, rng=random.Random(2), election_tick=10, read_only_option=option))
+
+
+def _vote_request(term: int) -> Message:
+    return Message(type=MT.VOTE, to=2, frm=3, term=term, index=0, log_term=0)
+
+
+def test_6_4_1_a_restarted_voter_keeps_the_lease_it_may_have_granted():
+    """Thesis 6.4.1: a follower promises not to vote for an election timeout after hearing from the leader. A
+    node that restarts cannot remember when it last did, so with lease reads it grants no vote until a full
+    election timeout has passed since it started."""
+    n = _restarted_voter(term=5, lease=True)
+    n.step(_vote_request(term=6))
+    rd = n.ready()
+    assert not [m for m in rd.messages if m.type == MT.VOTE_RESP]  # ignored while the old lease may hold
+    n.advance(rd)
+    for _ in range(10):
+        n.tick()
+    n.step(_vote_request(term=7))
+    assert [m.reject for m in n.ready().messages if m.type == MT.VOTE_RESP] == [False]
+
+
+def test_6_4_1_without_leases_or_on_first_boot_a_voter_votes_at_once():
+    for node in (_restarted_voter(term=5, lease=False), _restarted_voter(term=1, lease=True)):
+        node.step(_vote_request(term=6))
+        assert [m.reject for m in node.ready().messages if m.type == MT.VOTE_RESP] == [False]
