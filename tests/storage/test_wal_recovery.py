@@ -109,12 +109,17 @@ def test_a_damaged_last_record_that_was_completely_written_is_not_taken_for_a_to
         open_node(sim_disk, segment_size=1 << 16)
 
 
-def test_corruption_in_a_sealed_segment(sim_disk):
+def fill_small_segments(sim_disk, batches: int) -> None:
+    """Write ``batches`` synced batches of group 4 into 2 KiB segments, then close the node."""
     node = open_node(sim_disk, segment_size=2048)
-    for i in range(20):
+    for i in range(batches):
         node.group(4).append(entries(4, i * 3 + 1, 3))
         node.sync()
     node.close()
+
+
+def test_corruption_in_a_sealed_segment(sim_disk):
+    fill_small_segments(sim_disk, batches=20)
     first = segment_paths(sim_disk)[0]
     offset, _, _, length = records(sim_disk, first)[-1]  # the very end of a segment that is not the last
     sim_disk.flip_bit(first, offset + length - 2)
@@ -133,11 +138,7 @@ def test_data_after_the_end_of_the_log_is_corruption(sim_disk):
 
 
 def test_a_missing_segment_is_corruption(sim_disk):
-    node = open_node(sim_disk, segment_size=2048)
-    for i in range(40):
-        node.group(4).append(entries(4, i * 3 + 1, 3))
-        node.sync()
-    node.close()
+    fill_small_segments(sim_disk, batches=40)
     assert len(segment_paths(sim_disk)) >= 3
     sim_disk.remove(segment_paths(sim_disk)[1])
     with pytest.raises(CorruptionError, match="segment file missing"):
