@@ -1,0 +1,94 @@
+"""``tandem start``: run one node in the foreground until SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+
+import click
+
+from ..node import NodeConfig
+from ..server.config import ServerConfig
+from ..storage.errors import StorageError
+from ..wire.client_api import Member
+
+
+def parse_cluster(spec: str) -> dict[int, str]:
+    """``1=host:port,2=host:port`` -> {1: "host:port", ...}."""
+    out: dict[int, str] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        ident, sep, address = part.partition("=")
+        if not sep or not ident.isdigit() or int(ident) <= 0 or ":" not in address:
+            raise click.BadParameter(f"expected ID=HOST:PORT with a positive id, got {part!r}", param_hint="--initial-cluster")
+        out[int(ident)] = address
+    return out
+
+
+def _load_config_file(path: str) -> dict:
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        data = tomllib.loads(raw.decode()) if path.endswith(".toml") else json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise click.BadParameter(f"{path}: {e}", param_hint="--config") from None
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{path}: expected a table of settings", param_hint="--config")
+    return {k.replace("-", "_"): v for k, v in data.items()}
+
+
+def _apply_config_file(ctx: click.Context, param: click.Parameter, path: str | None) -> str | None:
+    """Settings from the file become defaults; flags on the command line still win."""
+    if path:
+        settings = _load_config_file(path)
+        known = {p.name for p in ctx.command.params}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise click.BadParameter(f"{path}: unknown settings {', '.join(unknown)}", param_hint="--config")
+        ctx.default_map = {**(ctx.default_map or {}), **settings}
+    return path
+
+
+@click.command()
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), callback=_apply_config_file, is_eager=True,
+              expose_value=False, help="A TOML (.toml) or JSON file with any of these settings (dashes or underscores).")
+@click.option("--id", "node_id", type=click.IntRange(min=1), required=True, help="This node's id (positive, unique).")
+@click.option("--data-dir", required=True, type=click.Path(file_okay=False), help="Where the node keeps its log and snapshots.")
+@click.option("--listen-client", default="127.0.0.1:2379", show_default=True, help="host:port of the native client protocol.")
+@click.option("--listen-peer", default="127.0.0.1:2380", show_default=True, help="host:port for the other nodes.")
+@click.option("--listen-http", default="127.0.0.1:8080", show_default=True, help="host:port of the HTTP/JSON API.")
+@click.option("--initial-cluster", default="", help="ID=HOST:PORT,... peer addresses of the founding members (this node included).")
+@click.option("--join", is_flag=True, help="Join an existing cluster (after `tandem member add`) instead of founding one.")
+@click.option("--cluster-id", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--region", default="local", show_default=True, help="Region label, shown by `member list` and used by placement.")
+@click.option("--zone", default="local-a", show_default=True, help="Zone label.")
+@click.option("--tick-ms", type=click.IntRange(min=1), default=100, show_default=True, help="Raft tick period.")
+@click.option("--election-ticks", type=click.IntRange(min=2), default=10, show_default=True)
+@click.option("--heartbeat-ticks", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--snapshot-every", type=click.IntRange(min=1), default=10_000, show_default=True, help="Applied entries between snapshots.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
+def start(node_id: int, data_dir: str, listen_client: str, listen_peer: str, listen_http: str, initial_cluster: str,
+          join: bool, cluster_id: int, region: str, zone: str, tick_ms: int, election_ticks: int,
+          heartbeat_ticks: int, snapshot_every: int, log_level: str) -> None:
+    """Run one Tandem node until SIGTERM or Ctrl-C (a leader hands over leadership before it exits)."""
+    from ..server.server import run
+
+    cluster = parse_cluster(initial_cluster) if initial_cluster else {node_id: listen_peer}
+    if not join and node_id not in cluster:
+        raise click.BadParameter(f"node {node_id} is not in the initial cluster", param_hint="--initial-cluster")
+    if election_ticks <= heartbeat_ticks:
+        raise click.BadParameter("must be larger than --heartbeat-ticks", param_hint="--election-ticks")
+    member = Member(node_id, listen_peer, listen_client, f"http://{listen_http}", region, zone)
+    node = NodeConfig(member=member, cluster_id=cluster_id, tick_ms=tick_ms, election_ticks=election_ticks,
+                      heartbeat_ticks=heartbeat_ticks, snapshot_every=snapshot_every,
+                      keep_entries=min(5_000, snapshot_every))
+    cfg = ServerConfig(node=node, data_dir=data_dir, listen_peer=listen_peer, listen_client=listen_client,
+                       listen_http=listen_http, initial_cluster=cluster, join=join, log_level=log_level)
+    try:
+        run(cfg)
+    except StorageError as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(2)
+    except OSError as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(1)

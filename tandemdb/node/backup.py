@@ -1,0 +1,60 @@
+"""A consistent backup of one group (``tandem snapshot save``) and the raft snapshot a restore starts from.
+
+A backup is the group's state as of a linearizable read point. Restoring makes a *new* cluster: its members
+start from a snapshot at the backup's index, with the new member list as their configuration.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from ..raft.types import ConfState, Snapshot, SnapshotMeta
+from ..wire.client_api import Member
+from . import commands as gc
+
+BACKUP_MAGIC = b"TNDMBKUP"
+BACKUP_FORMAT = 1
+
+
+class Backup(msgspec.Struct, array_like=True, kw_only=True):
+    magic: bytes = BACKUP_MAGIC
+    format: int = BACKUP_FORMAT
+    cluster_id: int
+    group: int
+    index: int
+    revision: int
+    conf_state: ConfState
+    state: bytes  # a GroupState
+
+
+encode_backup = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(Backup).decode
+
+
+class BackupError(ValueError):
+    pass
+
+
+def decode_backup(data: bytes) -> Backup:
+    """Parse and check a backup file's bytes; raises ``BackupError`` with the reason."""
+    try:
+        backup = _decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+        raise BackupError(f"not a Tandem backup: {e}") from None
+    if backup.magic != BACKUP_MAGIC:
+        raise BackupError("not a Tandem backup (bad magic)")
+    if backup.format != BACKUP_FORMAT:
+        raise BackupError(f"backup format {backup.format} is not supported (this version reads {BACKUP_FORMAT})")
+    try:
+        gc.decode_state(backup.state)
+    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+        raise BackupError(f"the backup's state is damaged: {e}") from None
+    return backup
+
+
+def restored_snapshot(backup: Backup, members: list[Member]) -> Snapshot:
+    """The snapshot every member of the restored cluster starts from: the backup's data, the new members."""
+    state = gc.decode_state(backup.state)
+    data = gc.encode(gc.GroupState(state.kv, sorted(members, key=lambda m: m.id)))
+    conf = ConfState(voters=tuple(sorted(m.id for m in members)))
+    return Snapshot(SnapshotMeta(index=max(backup.index, 1), term=1, conf_state=conf), data)

@@ -1,0 +1,32 @@
+"""What a node is told at start: who it is, its timings and its limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..wire.client_api import Member
+
+DATA_GROUP = 1  # the single data group until sharding arrives; nothing else assumes there is only one
+
+
+@dataclass
+class NodeConfig:
+    member: Member  # this node: id, addresses, region and zone labels
+    cluster_id: int = 1
+    tick_ms: int = 100  # the shell ticks the node this often
+    election_ticks: int = 10
+    heartbeat_ticks: int = 1
+    request_timeout_ms: int = 5000  # a request not answered by then gets TIMEOUT
+    max_batch_commands: int = 1024  # commands per Raft entry; a turn's proposals are split into such entries
+    snapshot_every: int = 10_000  # applied entries between snapshots of a group
+    keep_entries: int = 5_000  # entries kept after a snapshot, so a slightly lagging follower needs no snapshot
+    max_watch_events: int = 1000  # events per watch response
+    promote_min_ratio: float = 0.9  # a learner is promoted only once its log reaches this share of the leader's
+    bugs: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def id(self) -> int:
+        return self.member.id
+
+    def ticks(self, ms: int) -> int:
+        return max(1, -(-ms // self.tick_ms))

@@ -1,0 +1,1 @@
+"""The asyncio shell around ``tandemdb.node``: sockets, the disk thread, timers and the HTTP API."""

@@ -1,0 +1,209 @@
+"""``Server``: one node process. The asyncio loop feeds the node core its events and carries out its actions.
+
+Each loop turn that had events ends with one ``Node.drain``: every destination gets one frame, every client
+connection one write, and all groups' log writes go to the group-commit thread together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import signal
+import sys
+from collections import defaultdict
+
+from aiohttp import web
+
+from ..node import Node
+from ..storage import GroupCommitter, NodeStorage
+from ..storage.disk import RealDisk
+from ..wire.client_api import Request, Response
+from ..wire.peer import GroupMessage
+from .client_listener import ClientListener
+from .config import ServerConfig
+from .gateway import Gateway
+from .http_api import make_app
+from .peer_transport import PeerTransport, split_host_port
+
+_log = logging.getLogger("tandemdb.server")
+
+
+class Server:
+    def __init__(self, cfg: ServerConfig) -> None:
+        self.cfg = cfg
+        self.loop = asyncio.get_running_loop()
+        ncfg = cfg.node
+        self.storage = NodeStorage.open(RealDisk(), cfg.data_dir, cluster_id=ncfg.cluster_id, node_id=ncfg.id)
+        self.node = Node(
+            ncfg,
+            self.storage,
+            random.Random(),
+            initial_members=cfg.initial_members(),
+            peers=dict(cfg.initial_cluster),
+        )
+        self.committer = GroupCommitter(self.storage.wal).start()
+        self.peers = PeerTransport(
+            self.loop,
+            cluster_id=ncfg.cluster_id,
+            node_id=ncfg.id,
+            address_of=self.node.peer_address,
+            on_messages=self._on_messages,
+            on_unreachable=self._on_unreachable,
+        )
+        self.clients = ClientListener(self.loop, ncfg.id, self._on_request, self._on_disconnect)
+        self.gateway = Gateway(self._on_request)
+        self._turn_scheduled = False
+        self._failed: BaseException | None = None
+        self._stopped = asyncio.Event()
+        self._http_runner: web.AppRunner | None = None
+        self._ticker: asyncio.TimerHandle | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        cfg = self.cfg
+        await self.peers.listen(cfg.listen_peer)
+        host, port = split_host_port(cfg.listen_client)
+        await self.clients.listen(host, port)
+        self._http_runner = web.AppRunner(make_app(self.gateway, node_info=self._node_info), access_log=None)
+        await self._http_runner.setup()
+        host, port = split_host_port(cfg.listen_http)
+        await web.TCPSite(self._http_runner, host, port, reuse_address=True).start()
+        self._tick_period = cfg.node.tick_ms / 1000
+        self._next_tick = self.loop.time() + self._tick_period
+        self._ticker = self.loop.call_at(self._next_tick, self._tick)
+        self._kick()
+        _log.info(
+            "node %d serving: clients %s, http %s, peers %s, data %s",
+            cfg.node.id,
+            cfg.listen_client,
+            cfg.listen_http,
+            cfg.listen_peer,
+            cfg.data_dir,
+        )
+
+    async def run_until_stopped(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(sig, lambda: self.loop.create_task(self.stop()))
+        await self._stopped.wait()
+        if self._failed is not None:
+            raise self._failed
+
+    async def stop(self) -> None:
+        """Hand leadership over, let in-flight requests finish (up to ``stop_timeout_s``), then close."""
+        if self.node.stopping:
+            return
+        _log.info("node %d stopping", self.cfg.node.id)
+        self.node.stop()
+        self._kick()
+        deadline = self.loop.time() + self.cfg.stop_timeout_s
+        while self.loop.time() < deadline and (self.node.leads_any() or self.node.pending_requests()):
+            await asyncio.sleep(0.02)
+        await self._close()
+
+    async def _close(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+        await self.clients.close()
+        await self.peers.close()
+        if self._http_runner is not None:
+            await self._http_runner.cleanup()
+        self.committer.close()
+        self.storage.close()
+        self._stopped.set()
+
+    def _fail(self, error: BaseException) -> None:
+        _log.error("node %d cannot go on: %s", self.cfg.node.id, error)
+        self._failed = error
+        self.loop.create_task(self._close())
+
+    # -- events ----------------------------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        self.node.tick()
+        self._kick()
+        self._next_tick += self._tick_period
+        now = self.loop.time()
+        if self._next_tick < now:  # the loop fell behind: skip ticks rather than burst them
+            self._next_tick = now + self._tick_period
+        self._ticker = self.loop.call_at(self._next_tick, self._tick)
+
+    def _on_messages(self, msgs: list[GroupMessage]) -> None:
+        self.node.receive(msgs)
+        self._kick()
+
+    def _on_unreachable(self, peer: int) -> None:
+        self.node.unreachable(peer)
+
+    def _on_request(self, conn: int, req: Request) -> None:
+        self.node.request(conn, req)
+        self._kick()
+
+    def _on_disconnect(self, conn: int) -> None:
+        self.node.disconnect(conn)
+
+    def _on_persisted(self, token: int, error: BaseException | None) -> None:
+        if self._failed is not None:
+            return
+        try:
+            self.node.persisted(token, error)
+        except Exception as e:
+            self._fail(e)
+            return
+        self._kick()
+
+    # -- the turn ----------------------------------------------------------------------------------------------------------
+    def _kick(self) -> None:
+        if not self._turn_scheduled and self._failed is None:
+            self._turn_scheduled = True
+            self.loop.call_soon(self._turn)
+
+    def _turn(self) -> None:
+        self._turn_scheduled = False
+        try:
+            out = self.node.drain()
+        except Exception as e:
+            self._fail(e)
+            return
+        for line in out.log:
+            _log.info("node %d: %s", self.cfg.node.id, line)
+        for to, msgs in out.messages.items():
+            self.peers.send(to, msgs)
+        if out.persist:
+            token, loop = out.persist, self.loop
+            self.committer.submit(
+                self.storage.take_batch(), lambda err: loop.call_soon_threadsafe(self._on_persisted, token, err)
+            )
+        if out.replies:
+            by_conn: dict[int, list[Response]] = defaultdict(list)
+            for conn, resp in out.replies:
+                if self.gateway.owns(conn):
+                    self.gateway.deliver(conn, resp.reply)
+                else:
+                    by_conn[conn].append(resp)
+            self.clients.deliver(by_conn)
+
+    def _node_info(self) -> dict:
+        st = self.node.status()
+        return {"id": st.id, "leader": st.leader, "term": st.term, "is_leader": st.is_leader}
+
+
+async def serve(cfg: ServerConfig) -> None:
+    logging.basicConfig(
+        level=cfg.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # The commit thread needs the GIL right after fdatasync; a short switch interval keeps commits prompt.
+    sys.setswitchinterval(0.0005)
+    server = Server(cfg)
+    await server.start()
+    await server.run_until_stopped()
+
+
+def run(cfg: ServerConfig) -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; plain asyncio still works
+        asyncio.run(serve(cfg))
+    else:
+        uvloop.run(serve(cfg))
