@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
-from ..raft.types import ConfState, Snapshot, SnapshotMeta
+from ..raft.types import ConfState, HardState, Snapshot, SnapshotMeta
+from ..storage.node_storage import NodeStorage
 from ..wire.client_api import Member
 from . import commands as gc
 
@@ -58,3 +59,15 @@ def restored_snapshot(backup: Backup, members: list[Member]) -> Snapshot:
     data = gc.encode(gc.GroupState(state.kv, sorted(members, key=lambda m: m.id)))
     conf = ConfState(voters=tuple(sorted(m.id for m in members)))
     return Snapshot(SnapshotMeta(index=max(backup.index, 1), term=1, conf_state=conf), data)
+
+
+def install_backup(storage: NodeStorage, backup: Backup, members: list[Member]) -> Snapshot:
+    """Make an empty node storage start from ``backup`` as a member of a new cluster of ``members``."""
+    group = storage.group(backup.group)
+    if group.last_index() != 0 or not group.snapshot().is_empty():
+        raise BackupError("the data directory already holds a node's state; restore into an empty one")
+    snap = restored_snapshot(backup, members)
+    group.apply_snapshot(snap)
+    group.set_hard_state(HardState(term=snap.meta.term, commit=snap.meta.index))
+    storage.sync()
+    return snap

@@ -8,7 +8,9 @@ is durable), and write the replies to their connections.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+
+from msgspec.structs import replace
 
 from .. import __version__
 from ..kv import Compact, DeleteRange, LeaseGrant, LeaseRevoke, Put, Range, Txn

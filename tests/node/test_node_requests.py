@@ -1,0 +1,129 @@
+"""The node core serving client requests: routing, batching, reads, idempotency, timeouts, lost proposals."""
+
+from __future__ import annotations
+
+from tandemdb.kv import ErrorResult, Put, PutResult, Range, RangeResult
+from tandemdb.wire.client_api import Error, ErrorKind, MemberList, Status, StatusResult
+
+from .cluster import Cluster
+
+
+def test_a_write_on_the_leader_commits_and_reads_see_it() -> None:
+    c = Cluster()
+    lead = c.leader()
+    put = c.call(lead, Put(b"k", b"v"))
+    assert isinstance(put, PutResult) and put.revision == 1
+    got = c.call(lead, Range(b"k"))
+    assert isinstance(got, RangeResult) and got.kvs[0].value == b"v"
+
+
+def test_a_follower_redirects_writes_to_the_leader_client_endpoint() -> None:
+    c = Cluster()
+    lead = c.leader()
+    c.tick(30)  # members publish their addresses
+    follower = next(i for i in c.nodes if i != lead)
+    reply = c.call(follower, Put(b"k", b"v"))
+    assert isinstance(reply, Error) and reply.kind == ErrorKind.NOT_LEADER
+    assert reply.leader == lead and reply.leader_endpoint == f"10.0.0.{lead}:2379"
+
+
+def test_members_publish_their_addresses_and_labels() -> None:
+    c = Cluster()
+    c.leader()
+    c.tick(30)
+    for node_id in c.nodes:
+        listed = c.call(node_id, MemberList())
+        assert [(s.member.id, s.member.client, s.member.zone) for s in listed.members] == [
+            (i, f"10.0.0.{i}:2379", f"z{i}") for i in (1, 2, 3)
+        ]
+
+
+def test_one_turn_of_writes_becomes_one_raft_entry() -> None:
+    c = Cluster()
+    lead = c.leader()
+    c.tick(30)
+    node = c.nodes[lead]
+    before = node.replicas[1].rn.raft.log.last_index()
+    reqs = [c.send(lead, Put(b"k%d" % i, b"v")) for i in range(100)]
+    c.step()
+    assert node.replicas[1].rn.raft.log.last_index() == before + 1
+    c.settle()
+    revisions = sorted(c.reply_to(r).revision for r in reqs)
+    assert revisions == list(range(revisions[0], revisions[0] + 100))
+
+
+def test_serializable_reads_are_served_by_a_follower_from_its_own_state() -> None:
+    c = Cluster()
+    lead = c.leader()
+    c.call(lead, Put(b"k", b"v"))
+    c.settle()
+    follower = next(i for i in c.nodes if i != lead)
+    got = c.call(follower, Range(b"k"), serializable=True)
+    assert got.kvs[0].value == b"v"
+    # A linearizable read on a follower goes through ReadIndex and sees the latest write.
+    c.call(lead, Put(b"k", b"w"))
+    got = c.call(follower, Range(b"k"))
+    assert got.kvs[0].value == b"w"
+
+
+def test_a_retried_write_with_the_same_client_and_seq_applies_once() -> None:
+    c = Cluster()
+    lead = c.leader()
+    first = c.call(lead, Put(b"k", b"v", client_id=7, seq=1))
+    again = c.call(lead, Put(b"k", b"v", client_id=7, seq=1))
+    assert again == first
+    status = c.call(lead, Status())
+    assert isinstance(status, StatusResult) and status.revision == 1
+
+
+def test_a_write_without_quorum_times_out() -> None:
+    c = Cluster(request_timeout_ms=1000)
+    lead = c.leader()
+    c.isolate(lead)
+    reply = c.call(lead, Put(b"k", b"v"), ticks=50)
+    assert isinstance(reply, Error) and reply.kind in (ErrorKind.TIMEOUT, ErrorKind.UNAVAILABLE, ErrorKind.NOT_LEADER)
+
+
+def test_a_proposal_overwritten_by_a_new_leader_is_reported_not_applied() -> None:
+    c = Cluster(request_timeout_ms=60_000)
+    old = c.leader()
+    c.isolate(old)
+    req = c.send(old, Put(b"lost", b"x"))
+    c.step()
+    new = c.wait_leader_except(old)
+    assert isinstance(c.call(new, Put(b"other", b"y")), PutResult)
+    c.heal()
+    for _ in range(100):
+        if c.reply_to(req) is not None:
+            break
+        c.tick()
+    reply = c.reply_to(req)
+    assert isinstance(reply, Error) and reply.kind in (ErrorKind.UNAVAILABLE, ErrorKind.NOT_LEADER)
+    got = c.call(new, Range(b"lost"))
+    assert got.kvs == []
+
+
+def test_bad_requests_get_clear_errors_and_the_node_keeps_serving() -> None:
+    c = Cluster()
+    lead = c.leader()
+    too_big = c.call(lead, Put(b"k", b"x" * (2 << 20)))
+    assert isinstance(too_big, ErrorResult) and too_big.code == "value_too_large"
+    empty = c.call(lead, Put(b"", b"x"))
+    assert isinstance(empty, ErrorResult)
+    assert isinstance(c.call(lead, Status(), group=99), Error)
+    assert isinstance(c.call(lead, Put(b"k", b"v")), PutResult)
+
+
+def test_a_restarted_node_recovers_its_data_and_catches_up() -> None:
+    c = Cluster()
+    lead = c.leader()
+    for i in range(20):
+        c.call(lead, Put(b"k%d" % i, b"v"))
+    c.settle()
+    follower = next(i for i in c.nodes if i != lead)
+    c.down.add(follower)
+    c.call(lead, Put(b"late", b"v"))
+    c.restart(follower)
+    c.tick(20)
+    got = c.call(follower, Range(b"late"), serializable=True)
+    assert got.kvs and got.kvs[0].value == b"v"
