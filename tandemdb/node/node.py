@@ -245,6 +245,11 @@ class Node:
     def leads_any(self) -> bool:
         return any(rep.is_leader for rep in self.replicas.values())
 
+    def handover_pending(self) -> bool:
+        """Whether this node still leads a group that has another voter to hand it to."""
+        me = self.cfg.id
+        return any(rep.is_leader and set(rep.conf_state.voters) - {me} for rep in self.replicas.values())
+
     def is_member(self) -> bool:
         """Whether any group still counts this node in (a removed node should stop)."""
         return any(self.cfg.id in {s.member.id for s in rep.member_statuses()} for rep in self.replicas.values())

@@ -97,7 +97,7 @@ class Server:
         self.node.stop()
         self._kick()
         deadline = self.loop.time() + self.cfg.stop_timeout_s
-        while self.loop.time() < deadline and (self.node.leads_any() or self.node.pending_requests()):
+        while self.loop.time() < deadline and (self.node.handover_pending() or self.node.pending_requests()):
             await asyncio.sleep(0.02)
         await self._close()
 
