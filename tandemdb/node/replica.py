@@ -203,6 +203,8 @@ class Replica:
                 self._on_soft_state(rd.soft_state)
             self.writing = rd
             if not rd.must_sync:
+                if rd.hard_state is not None:
+                    self.storage.save(rd.hard_state)  # a new commit index: synced with the next write
                 self.finish()
                 continue
             durable = self.storage.hard_state

@@ -43,11 +43,10 @@ class Ready:
     committed_entries: list[Entry] = field(default_factory=list)  # to apply, in order
     messages: list[Message] = field(default_factory=list)  # to send once the above is durable
     read_states: list[ReadState] = field(default_factory=list)
-
-    @property
-    def must_sync(self) -> bool:
-        """Whether the write must be synced before ``messages`` go out (it changes term, vote or the log)."""
-        return bool(self.entries) or self.snapshot is not None or self.hard_state is not None
+    # Whether the write must be synced before ``messages`` go out: it changes the term, the vote or the log.
+    # A hard state that only moves the commit index is written but need not be synced: the commit index is
+    # volatile in Raft, and a node that restarts with an older one learns the newer one from the leader.
+    must_sync: bool = False
 
 
 @dataclass
@@ -158,8 +157,10 @@ class RawNode:
         if soft != self._prev_soft:
             rd.soft_state = self._prev_soft = soft
         hard = r.hard_state()
-        if hard != self._prev_hard:
+        prev = self._prev_hard
+        if hard != prev:
             rd.hard_state = self._prev_hard = hard
+        rd.must_sync = bool(rd.entries) or rd.snapshot is not None or hard.term != prev.term or hard.vote != prev.vote
         self._pending = rd
         return rd
 
