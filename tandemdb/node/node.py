@@ -81,6 +81,7 @@ class Node:
         self.watches = WatchHub(cfg.max_watch_events)
         self.peers: dict[int, str] = dict(peers or {})
         self.stopping = False
+        self.failed: BaseException | None = None  # set when the log could not be written
         self._out = Output()
         self._token = 0
         self._inflight: dict[int, list[Replica]] = {}
@@ -121,14 +122,24 @@ class Node:
         """The writes of ``Output.persist == token`` are durable (or failed with ``error``)."""
         reps = self._inflight.pop(token)
         if error is not None:
-            raise error  # the node cannot go on with a log it failed to write: the shell stops it
+            self._fail(error)
+            return
         for rep in reps:
             rep.finish()
+
+    def _fail(self, error: BaseException) -> None:
+        """The log could not be written: answer every waiting request, then serve nothing more. The shell
+        sees ``failed`` after the next ``drain`` and stops the process; a restart replays the log."""
+        self.failed = error
+        err = Error(ErrorKind.STORAGE, f"node {self.cfg.id} failed to write its log ({error}); it is stopping")
+        for rep in self.replicas.values():
+            for waiter in rep.all_waiters():
+                self.reply(waiter, err)
 
     def request(self, conn: int, req: Request) -> None:
         timeout = req.timeout_ms or self.cfg.request_timeout_ms
         waiter = Waiter(conn, req.id, self.now + self.cfg.ticks(timeout))
-        if self.stopping:
+        if self.stopping or self.failed is not None:
             self.reply(waiter, Error(ErrorKind.UNAVAILABLE, f"node {self.cfg.id} is shutting down"))
             return
         op = req.op
@@ -208,6 +219,9 @@ class Node:
     # -- what the shell asks ----------------------------------------------------------------------------------------------
     def drain(self) -> Output:
         """End of a loop turn: propose what was queued, collect every group's writes and messages."""
+        if self.failed is not None:
+            out, self._out = self._out, Output()
+            return out
         for rep in self.replicas.values():
             rep.flush()
         writing = [rep for rep in self.replicas.values() if rep.take_ready()]

@@ -356,6 +356,19 @@ class Replica:
         if compact_to >= self.storage.first_index():
             self.storage.compact(compact_to)
 
+    def all_waiters(self) -> list[Waiter]:
+        """Every request still waiting here; they are dropped (the node is failing)."""
+        out = [w for _, w in self.queued if w is not None]
+        out += [w for _, ws in self.waiting.values() for w in ws if w is not None]
+        out += [w for _, w, _ in self.conf_waiting.values()]
+        out += [w for reads in self.reads_by_ctx.values() for w, _ in reads]
+        out += [w for _, reads in self.read_queue for w, _ in reads]
+        out += [w for w, _ in self.queued_reads]
+        out += [w for w, _ in self.transfers]
+        self.queued, self.waiting, self.conf_waiting, self.reads_by_ctx = [], {}, {}, {}
+        self.read_queue, self.queued_reads, self.transfers = [], [], []
+        return out
+
     # -- time and leadership ---------------------------------------------------------------------------------------------
     def tick(self, now: int) -> None:
         self.rn.tick()

@@ -142,14 +142,9 @@ class Server:
         self.node.disconnect(conn)
 
     def _on_persisted(self, token: int, error: BaseException | None) -> None:
-        if self._failed is not None:
-            return
-        try:
+        if self._failed is None:
             self.node.persisted(token, error)
-        except Exception as e:
-            self._fail(e)
-            return
-        self._kick()
+            self._kick()
 
     # -- the turn ----------------------------------------------------------------------------------------------------------
     def _kick(self) -> None:
@@ -181,6 +176,8 @@ class Server:
                 else:
                     by_conn[conn].append(resp)
             self.clients.deliver(by_conn)
+        if self.node.failed is not None:
+            self._fail(self.node.failed)
 
     def _node_info(self) -> dict:
         st = self.node.status()

@@ -82,7 +82,7 @@ class Invariants:
             raise Violation(f"node {n.id}: commit index decreased from {before} to {commit}")
         if commit > before:
             self.commit_seen[key] = commit
-            for i in range(max(before + 1, r.log.first_index()), commit + 1):
+            for i in range(max(before + 1, r.log.first_index() - 1), commit + 1):  # first - 1: the snapshot
                 t = r.log.term(i)
                 if t is None:
                     continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tandemdb.kv import ErrorResult, Put, PutResult, Range, RangeResult
+from tandemdb.storage.errors import DiskFullError
 from tandemdb.wire.client_api import Error, ErrorKind, MemberList, Status, StatusResult
 
 from .cluster import Cluster
@@ -127,3 +128,18 @@ def test_a_restarted_node_recovers_its_data_and_catches_up() -> None:
     c.tick(20)
     got = c.call(follower, Range(b"late"), serializable=True)
     assert got.kvs and got.kvs[0].value == b"v"
+
+
+def test_a_failed_log_write_answers_every_waiting_request_and_refuses_new_ones() -> None:
+    c = Cluster()
+    lead = c.leader()
+    node = c.nodes[lead]
+    req = c.send(lead, Put(b"k", b"v"))
+    out = node.drain()
+    assert out.persist
+    node.persisted(out.persist, DiskFullError("the disk is full"))
+    replies = dict((r.id, r.reply) for _, r in node.drain().replies)
+    assert replies[req].kind == ErrorKind.STORAGE and "disk is full" in replies[req].message
+    late = c.send(lead, Put(b"k", b"v"))
+    assert dict((r.id, r.reply) for _, r in node.drain().replies)[late].kind == ErrorKind.UNAVAILABLE
+    assert node.failed is not None
