@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 
-from ..wire.client_api import Op, Reply, Request, WatchCancel, WatchCreate, WatchEvents
+from ..wire.client_api import Error, Op, Reply, Request, WatchCancel, WatchCreate, WatchEvents
 
 
 class Gateway:
@@ -56,5 +56,9 @@ class Gateway:
                 fut.set_result(reply)
             return
         queue = self._watches.get(conn)
-        if queue is not None and isinstance(reply, WatchEvents):
+        if queue is None:
+            return
+        if isinstance(reply, WatchEvents):
             queue.put_nowait(reply)
+        elif isinstance(reply, Error):  # the node refused the watch: end it with the reason
+            queue.put_nowait(WatchEvents(1, 0, canceled=True, reason=reply.message))
