@@ -1,0 +1,249 @@
+"""``AsyncClient``: the Python API of a Tandem cluster, on asyncio.
+
+Keys and values are ``str`` (encoded as UTF-8) or ``bytes``; results are the wire and KV structs. Reads are
+linearizable unless ``serializable``. Writes carry an idempotency session, so a retried write applies once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Self
+
+import msgspec
+
+from ..kv.commands import (
+    Compact,
+    Compare,
+    DeleteRange,
+    LeaseGrant,
+    LeaseRevoke,
+    Put,
+    Range,
+    RequestOp,
+    Txn,
+    prefix_end,
+)
+from ..kv.results import (
+    CompactResult,
+    DeleteRangeResult,
+    ErrorResult,
+    LeaseGrantResult,
+    LeaseRevokeResult,
+    PutResult,
+    RangeResult,
+    TxnResult,
+)
+from ..wire.client_api import (
+    LeaseKeepAlive,
+    LeaseList,
+    LeaseListResult,
+    LeaseTimeToLive,
+    LeaseTTLResult,
+    Member,
+    MemberAdd,
+    MemberList,
+    MemberListResult,
+    MemberPromote,
+    MemberRemove,
+    MemberResult,
+    MoveLeader,
+    OkResult,
+    Op,
+    Reply,
+    SnapshotResult,
+    SnapshotSave,
+    Status,
+    StatusResult,
+    WatchCreate,
+)
+from .cluster import Cluster
+from .connection import parse_endpoint
+from .errors import RequestTimeoutError, TandemError, from_result
+from .sessions import SessionPool, random_id
+from .watch import Watch
+
+Data = str | bytes
+
+
+class AsyncClient:
+    """``endpoints``: a list of "host:port" or one comma-separated string. ``timeout`` bounds each call, retries
+    included; ``connect_timeout`` each connection attempt."""
+
+    def __init__(self, endpoints: list[str] | str, *, timeout: float = 5.0, connect_timeout: float = 1.0) -> None:
+        self._cluster = Cluster(_parse_endpoints(endpoints), timeout=timeout, connect_timeout=connect_timeout)
+        self._sessions = SessionPool()
+
+    @property
+    def endpoints(self) -> list[str]:
+        return list(self._cluster.endpoints)
+
+    # KV.
+
+    async def put(self, key: Data, value: Data, *, lease: int = 0, prev_kv: bool = False) -> PutResult:
+        return await self._write(Put(_bytes(key), _bytes(value), lease=lease, prev_kv=prev_kv))
+
+    async def get(
+        self,
+        key: Data,
+        range_end: Data = b"",
+        *,
+        prefix: bool = False,
+        limit: int = 0,
+        revision: int = 0,
+        keys_only: bool = False,
+        count_only: bool = False,
+        serializable: bool = False,
+    ) -> RangeResult:
+        key, range_end = key_range(key, range_end, prefix)
+        op = Range(key, range_end, revision=revision, limit=limit, keys_only=keys_only, count_only=count_only)
+        return await self._read(op, serializable=serializable)
+
+    async def delete(
+        self, key: Data, range_end: Data = b"", *, prefix: bool = False, prev_kv: bool = False
+    ) -> DeleteRangeResult:
+        key, range_end = key_range(key, range_end, prefix)
+        return await self._write(DeleteRange(key, range_end, prev_kv=prev_kv))
+
+    async def txn(self, compares: list[Compare], success: list[RequestOp], failure: list[RequestOp]) -> TxnResult:
+        """The structs take bytes keys and values (see ``tandemdb.kv.commands``)."""
+        return await self._write(Txn(compares, success, failure))
+
+    async def compact(self, revision: int) -> CompactResult:
+        return await self._write(Compact(revision))
+
+    def watch(
+        self, key: Data, range_end: Data = b"", *, prefix: bool = False, start_revision: int = 0, prev_kv: bool = False
+    ) -> Watch:
+        """Iterate with ``async for``; ``start_revision`` 0 means from the next change."""
+        key, range_end = key_range(key, range_end, prefix)
+        return Watch(self._cluster, WatchCreate(key, range_end, start_revision, prev_kv))
+
+    # Leases.
+
+    async def lease_grant(self, ttl_s: int, id: int = 0) -> LeaseGrantResult:
+        """``id`` 0: a random one."""
+        return await self._write(LeaseGrant(id or random_id(), ttl_s))
+
+    async def lease_revoke(self, id: int) -> LeaseRevokeResult:
+        return await self._write(LeaseRevoke(id))
+
+    async def lease_keepalive(self, id: int) -> LeaseTTLResult:
+        return await self._read(LeaseKeepAlive(id))
+
+    async def lease_ttl(self, id: int, keys: bool = False) -> LeaseTTLResult:
+        return await self._read(LeaseTimeToLive(id, keys))
+
+    async def lease_list(self) -> LeaseListResult:
+        return await self._read(LeaseList())
+
+    # Membership and administration.
+
+    async def member_list(self) -> MemberListResult:
+        return await self._read(MemberList())
+
+    async def member_add(
+        self,
+        peer: str,
+        *,
+        learner: bool = True,
+        id: int = 0,
+        client: str = "",
+        http: str = "",
+        region: str = "",
+        zone: str = "",
+    ) -> MemberResult:
+        """``id`` 0: the next free id."""
+        return await self._read(MemberAdd(Member(id, peer, client, http, region, zone), learner))
+
+    async def member_remove(self, id: int) -> MemberResult:
+        return await self._read(MemberRemove(id))
+
+    async def member_promote(self, id: int) -> MemberResult:
+        return await self._read(MemberPromote(id))
+
+    async def status(self, endpoint: str | None = None) -> StatusResult:
+        """The status of ``endpoint`` itself (no redirect), or of any endpoint that answers."""
+        if endpoint is None:
+            return await self._read(Status())
+        return await self._cluster.call_at(endpoint, Status())
+
+    async def endpoints_status(self) -> list[tuple[str, StatusResult | TandemError]]:
+        """The status of every endpoint, or why it gave none."""
+
+        async def one(endpoint: str) -> tuple[str, StatusResult | TandemError]:
+            try:
+                return endpoint, await self.status(endpoint)
+            except TandemError as e:
+                return endpoint, e
+
+        return list(await asyncio.gather(*(one(ep) for ep in self._cluster.endpoints)))
+
+    async def health(self, endpoint: str) -> None:
+        """Raise unless ``endpoint`` itself serves a linearizable read."""
+        _result(await self._cluster.call_at(endpoint, Range(b"health")))
+
+    async def move_leader(self, target: int) -> OkResult:
+        return await self._read(MoveLeader(target))
+
+    async def snapshot_save(self) -> SnapshotResult:
+        return await self._read(SnapshotSave())
+
+    # Lifecycle.
+
+    async def close(self) -> None:
+        await self._cluster.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # Internals.
+
+    async def _read(self, op: Op, *, serializable: bool = False) -> Reply:
+        """Any request that may be sent again as is: reads, and membership and admin operations."""
+        return _result(await self._cluster.call(op, serializable=serializable))
+
+    async def _write(self, op: Op) -> Reply:
+        session = self._sessions.acquire()
+        op = msgspec.structs.replace(op, client_id=session.client_id, seq=session.next_seq())
+        try:
+            reply = await self._cluster.call(op)
+        except RequestTimeoutError:
+            raise  # the write may still be applied: its session must never carry another one
+        except TandemError:
+            self._sessions.release(session)
+            raise
+        self._sessions.release(session)
+        return _result(reply)
+
+
+def _result(reply: Reply) -> Reply:
+    if isinstance(reply, ErrorResult):
+        raise from_result(reply)
+    return reply
+
+
+def _bytes(data: Data) -> bytes:
+    return data.encode() if isinstance(data, str) else bytes(data)
+
+
+def key_range(key: Data, range_end: Data, prefix: bool) -> tuple[bytes, bytes]:
+    """(key, range_end) as sent: ``prefix`` selects every key starting with ``key``."""
+    key = _bytes(key)
+    if not prefix:
+        return key, _bytes(range_end)
+    if not key:
+        return b"\0", b"\0"  # the empty prefix: every key
+    return key, prefix_end(key)
+
+
+def _parse_endpoints(endpoints: list[str] | str) -> list[str]:
+    items = endpoints.split(",") if isinstance(endpoints, str) else endpoints
+    items = [e.strip() for e in items if e.strip()]
+    if not items:
+        raise ValueError("no endpoint given")
+    for endpoint in items:
+        parse_endpoint(endpoint)
+    return items
