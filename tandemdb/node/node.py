@@ -16,7 +16,7 @@ from .. import __version__
 from ..kv import Compact, DeleteRange, LeaseGrant, LeaseRevoke, Put, Range, Txn
 from ..raft.bootstrap import bootstrap
 from ..raft.config import Rng
-from ..raft.types import Message, Role
+from ..raft.types import HardState, Message, Role
 from ..storage.node_storage import NodeStorage
 from ..wire.client_api import (
     Error,
@@ -45,6 +45,7 @@ from ..wire.client_api import (
 )
 from ..wire.peer import GroupMessage
 from . import commands as gc
+from .bugs import check_bugs
 from .config import DATA_GROUP, NodeConfig
 from .replica import Replica, add_change, remove_change
 from .shards import ShardMap
@@ -74,6 +75,7 @@ class Node:
     ) -> None:
         """``initial_members``: the voters of a new cluster, used only if this node has no state yet (a node
         joining an existing cluster passes None). ``peers``: peer addresses known before the log tells them."""
+        check_bugs(cfg.bugs)
         self.cfg = cfg
         self.storage = storage
         self.now = 0  # ticks since start
@@ -96,6 +98,9 @@ class Node:
                 contexts = {m.id: gc.encode(Member(m.id, m.peer)) for m in initial_members}
                 bootstrap(gs, contexts.keys(), contexts)
                 self._sync_needed = True
+            elif not fresh and "forget_vote_on_restart" in cfg.bugs:
+                hs = gs.hard_state
+                gs.set_hard_state(HardState(hs.term, 0, hs.commit))
             self.replicas[group] = Replica(self, group, gs, rng)
         self.members_changed()
 

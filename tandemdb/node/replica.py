@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..kv import ErrorResult, KVStore, LeaseGrantResult, LeaseRevoke, LeaseRevokeResult, Range
+from ..raft.bugs import BUGS as RAFT_BUGS
 from ..raft.config import Config, Rng
 from ..raft.errors import NoLeaderError, NotLeaderError, ProposalDroppedError
 from ..raft.rawnode import RawNode, Ready
@@ -75,7 +76,7 @@ class Replica:
                 applied=snap.meta.index,
                 check_quorum=True,
                 pre_vote=True,
-                bugs=cfg.bugs,
+                bugs=cfg.bugs & RAFT_BUGS.keys(),
                 # Client writes reaching a follower are redirected before they get here; only the node's own
                 # announcements (``PublishMember``) are forwarded to the leader by Raft.
                 disable_proposal_forwarding=False,
@@ -135,9 +136,11 @@ class Replica:
         self.queued.append((cmd, waiter))
         return None
 
-    def read(self, op: ReadOp, waiter: Waiter) -> Error | None:
+    def read(self, op: ReadOp, waiter: Waiter) -> Reply | None:
         if not self.leader:
             return self.not_leader()
+        if "stale_follower_read" in self.cfg.bugs and not self.is_leader:
+            return self.serve_local(op)
         self.queued_reads.append((waiter, op))
         return None
 
@@ -208,6 +211,9 @@ class Replica:
                 self.finish()
                 continue
             durable = self.storage.hard_state
+            if "ack_before_persist" in self.cfg.bugs:
+                self.node.send(self.group, rd.messages)
+                rd.messages = []
             if self.is_leader and (rd.hard_state is None or rd.hard_state.term == durable.term):
                 early = [m for m in rd.messages if m.type in _EARLY]
                 if early:
