@@ -47,8 +47,10 @@ from ..wire.peer import GroupMessage
 from . import commands as gc
 from .bugs import check_bugs
 from .config import DATA_GROUP, NodeConfig
+from .events import NodeEvent, leader_event
 from .replica import Replica, add_change, remove_change
 from .shards import ShardMap
+from .tracing import TracePoint
 from .waiters import Waiter
 from .watches import WatchHub
 
@@ -60,7 +62,8 @@ class Output:
     messages: dict[int, list[GroupMessage]] = field(default_factory=dict)  # destination node -> its messages
     persist: int = 0  # nonzero: make the storage's pending writes durable, then call ``persisted(persist, err)``
     replies: list[tuple[int, Response]] = field(default_factory=list)  # (connection, response)
-    log: list[str] = field(default_factory=list)  # notable events, for the node's log
+    log: list[NodeEvent] = field(default_factory=list)  # notable events, for the node's log
+    traces: list[TracePoint] = field(default_factory=list)  # steps of traced requests (``node/tracing.py``)
 
 
 class Node:
@@ -88,6 +91,7 @@ class Node:
         self._token = 0
         self._inflight: dict[int, list[Replica]] = {}
         self._sync_needed = False
+        self.tracing = False  # set by the shell: follow requests that carry a traceparent
         self.replicas: dict[int, Replica] = {}
         for group in sorted(set(storage.group_ids()) | set(self.shards.groups())):
             gs = storage.group(group)
@@ -114,6 +118,8 @@ class Node:
         for gm in msgs:
             rep = self.replicas.get(gm.group)
             if rep is not None and gm.msg.to == self.cfg.id:
+                if self.tracing:
+                    self._trace_receive(rep, gm)
                 rep.rn.step(gm.msg)
 
     def unreachable(self, peer: int) -> None:
@@ -143,7 +149,7 @@ class Node:
 
     def request(self, conn: int, req: Request) -> None:
         timeout = req.timeout_ms or self.cfg.request_timeout_ms
-        waiter = Waiter(conn, req.id, self.now + self.cfg.ticks(timeout))
+        waiter = Waiter(conn, req.id, self.now + self.cfg.ticks(timeout), req.traceparent if self.tracing else "")
         if self.stopping or self.failed is not None:
             self.reply(waiter, Error(ErrorKind.UNAVAILABLE, f"node {self.cfg.id} is shutting down"))
             return
@@ -294,8 +300,9 @@ class Node:
     # -- used by the replicas ---------------------------------------------------------------------------------------------
     def send(self, group: int, msgs: list[Message]) -> None:
         out = self._out.messages
+        traces = self.replicas[group].traces if self.tracing else None
         for m in msgs:
-            out.setdefault(m.to, []).append(GroupMessage(group, m))
+            out.setdefault(m.to, []).append(GroupMessage(group, m, traces.attach(m) if traces else None))
 
     def reply(self, waiter: Waiter, reply: Reply) -> None:
         self._out.replies.append((waiter.conn, Response(waiter.req, reply)))
@@ -323,4 +330,27 @@ class Node:
     def leader_changed(self, group: int, leader: int) -> None:
         rep = self.replicas.get(group)
         term = rep.rn.raft.term if rep is not None else 0
-        self._out.log.append(f"group {group}: leader is node {leader or 'unknown'} (term {term})")
+        if leader and rep is not None:
+            rep.stats.leader_changes += 1
+        self.note(leader_event(group, term, leader))
+
+    def note(self, event: NodeEvent) -> None:
+        self._out.log.append(event)
+
+    # -- tracing (only while ``tracing`` is on) ---------------------------------------------------------------------------
+    def trace(self, point: TracePoint) -> None:
+        self._out.traces.append(point)
+
+    def take_traces(self) -> list[TracePoint]:
+        """The trace points noted since the last call (or ``drain``), so the shell can time them promptly."""
+        points, self._out.traces = self._out.traces, []
+        return points
+
+    def _trace_receive(self, rep: Replica, gm: GroupMessage) -> None:
+        if gm.traces:
+            rep.traces.received(gm)
+        if rep.traces:
+            progress = rep.rn.raft.tracker.progress
+            pr = progress.get(gm.msg.frm)
+            if pr is not None:
+                rep.traces.acked(gm.msg, pr.match, [p.match for p in progress.values()])

@@ -42,7 +42,10 @@ from ..wire.client_api import (
 )
 from . import commands as gc
 from .backup import Backup, encode_backup
+from .events import membership_event
 from .lease_timer import LeaseTimer
+from .stats import GroupStats
+from .tracing import EntryTraces
 from .waiters import Waiter
 
 if TYPE_CHECKING:
@@ -94,6 +97,8 @@ class Replica:
         self.leases = LeaseTimer(1000 / cfg.tick_ms)
         self.transfers: list[tuple[Waiter, int]] = []
         self.publish_at = 0  # the tick at which to announce this node's member record again if needed
+        self.stats = GroupStats()
+        self.traces = EntryTraces(group, node.trace)
 
     # -- state --------------------------------------------------------------------------------------------------------
     @property
@@ -190,12 +195,15 @@ class Replica:
             self.rn.propose(gc.encode([cmd for cmd, _ in batch]))
         except ProposalDroppedError as e:
             err = _dropped(e) if not isinstance(e, NotLeaderError) else self.not_leader()
+            self.stats.proposals_failed += sum(w is not None for _, w in batch)
             for _, waiter in batch:
                 if waiter is not None:
                     self.node.reply(waiter, err)
             return
         log = self.rn.raft.log
         self.waiting[log.last_index()] = (self.rn.raft.term, [w for _, w in batch])
+        if self.node.tracing:
+            self.traces.proposed(log.last_index(), self.rn.raft.term, [w.trace for _, w in batch if w and w.trace])
 
     def take_ready(self) -> bool:
         """Hand the next Ready's writes to storage. True if they must be synced before the Ready finishes;
@@ -205,6 +213,8 @@ class Replica:
             if rd.soft_state is not None:
                 self._on_soft_state(rd.soft_state)
             self.writing = rd
+            if self.traces:
+                self.traces.ready(rd)
             if not rd.must_sync:
                 if rd.hard_state is not None:
                     self.storage.save(rd.hard_state)  # a new commit index: synced with the next write
@@ -227,6 +237,8 @@ class Replica:
         """The Ready's writes are durable: send its messages, apply what it committed, answer reads."""
         rd = self.writing
         assert rd is not None
+        if self.traces:
+            self.traces.durable(rd)
         self.node.send(self.group, rd.messages)
         if rd.snapshot is not None and not rd.snapshot.is_empty():
             self._install_snapshot(rd.snapshot.data, rd.snapshot.meta.conf_state, rd.snapshot.meta.index)
@@ -236,6 +248,8 @@ class Replica:
                 self.read_queue.append((rs.index, reads))
         if rd.committed_entries:
             self._apply(rd.committed_entries)
+            if self.traces:
+                self.traces.applied(rd.committed_entries, self.is_leader)
         self.writing = None
         self.rn.advance(rd)
         self._serve_reads()
@@ -299,6 +313,7 @@ class Replica:
                 if member.id == change.node_id:
                     self.members[member.id] = member
         self.node.members_changed()
+        self.node.note(membership_event(self.group, e.term, cc, self.conf_state))
         pending = self.conf_waiting.pop(e.index, None)
         if pending is not None:
             term, waiter, member_id = pending
@@ -316,6 +331,8 @@ class Replica:
         self._restore(data)
         self.conf_state = conf_state
         self.snapshot_index = index
+        self.stats.snapshots_installed += 1
+        self.traces.forget_through(index)
         self.node.members_changed()
         for i in [i for i in self.waiting if i <= index]:
             self._lost(self.waiting.pop(i)[1], unknown=True)
@@ -328,6 +345,7 @@ class Replica:
             err = Error(ErrorKind.UNAVAILABLE, "leadership changed before the request committed; it was not applied")
         for waiter in waiters:
             if waiter is not None:
+                self.stats.proposals_failed += 1
                 self.node.reply(waiter, err)
 
     def _serve_reads(self) -> None:
@@ -356,6 +374,7 @@ class Replica:
         if applied - self.snapshot_index < self.cfg.snapshot_every:
             return
         self.storage.create_snapshot(applied, self.conf_state, self.group_state())
+        self.stats.snapshots_saved += 1
         self.node.need_sync()
         self.snapshot_index = applied
         compact_to = applied - self.cfg.keep_entries
@@ -390,11 +409,13 @@ class Replica:
         for _, waiters in self.waiting.values():
             for i, w in enumerate(waiters):
                 if w is not None and w.deadline <= now:
+                    self.stats.proposals_failed += 1
                     self.node.reply(w, timeout)
                     waiters[i] = None
         for index, (term, w, member_id) in list(self.conf_waiting.items()):
             if w.deadline <= now:
                 del self.conf_waiting[index]
+                self.stats.proposals_failed += 1
                 self.node.reply(w, timeout)
         read_timeout = Error(ErrorKind.TIMEOUT, "the read found no quorum in time")
         for ctx, reads in list(self.reads_by_ctx.items()):
@@ -443,6 +464,7 @@ class Replica:
             err = self.not_leader()
             for _, waiter in self.queued:
                 if waiter is not None:
+                    self.stats.proposals_failed += 1
                     self.node.reply(waiter, err)
             self.queued = []
         if self.transfers:

@@ -9,3 +9,4 @@ class Waiter(NamedTuple):
     conn: int
     req: int
     deadline: int  # the node tick at which it gets TIMEOUT
+    trace: str = ""  # the traceparent of a traced request (tracing on), else empty

@@ -18,7 +18,11 @@ class ServerConfig:
     initial_cluster: dict[int, str] = field(default_factory=dict)  # node id -> peer host:port
     join: bool = False  # join an existing cluster (already added with `member add`) instead of founding one
     log_level: str = "info"
+    log_format: str = "json"  # or "text" (``server/logs.py``)
+    tracing: str = "off"  # OpenTelemetry span exporter: off, console or otlp (``server/tracing.py``)
+    trace_sample_ratio: float = 1.0  # share of requests traced when the caller did not decide
     stop_timeout_s: float = 5.0  # graceful stop: at most this long to hand over leadership and finish requests
+    debug_faults: str = ""  # debug only: the chaos harness's fault file (``server.debug_faults``)
 
     @property
     def member(self) -> Member:

@@ -16,6 +16,7 @@ import msgspec
 
 from ..wire.frames import FrameDecoder, FrameError, encode_frame
 from ..wire.peer import PEER_MAGIC, PEER_VERSION, GroupMessage, PeerBatch, PeerHello, decode_batch, decode_hello, encode_peer
+from .debug_faults import DebugFaults
 
 _log = logging.getLogger("tandemdb.server.peers")
 
@@ -116,6 +117,8 @@ class _Incoming(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.received_bytes += len(data)
+        if self.peer_id:
+            self.t.received_bytes[self.peer_id] = self.t.received_bytes.get(self.peer_id, 0) + len(data)
         try:
             frames = self.decoder.feed(data)
             for frame in frames:
@@ -123,8 +126,10 @@ class _Incoming(asyncio.Protocol):
                     self._hello(frame)
                     continue
                 batch = decode_batch(frame)
+                if (batch.pings or batch.pongs) and self.t.on_probe is not None:
+                    self.t.on_probe(self.peer_id, batch)
                 msgs = [gm for gm in batch.msgs if gm.msg.frm == self.peer_id]
-                if msgs:
+                if msgs and not (self.t.faults is not None and self.t.faults.blocks(self.peer_id)):
                     self.t.on_messages(msgs)
         except (FrameError, msgspec.DecodeError, msgspec.ValidationError, _Refused) as e:
             peer = self.transport.get_extra_info("peername") if self.transport else None
@@ -162,8 +167,10 @@ class PeerTransport:
         address_of: Callable[[int], str | None],
         on_messages: OnMessages,
         on_unreachable: Callable[[int], None],
+        faults: DebugFaults | None = None,
     ) -> None:
         self.loop = loop
+        self.faults = faults  # debug only: the chaos harness's partitions, delays and losses
         self.cluster_id = cluster_id
         self.node_id = node_id
         self.address_of = address_of
@@ -172,17 +179,27 @@ class PeerTransport:
         self.links: dict[int, PeerLink] = {}
         self.server: asyncio.AbstractServer | None = None
         self.closed = False
+        self.received_bytes: dict[int, int] = {}  # peer -> bytes received from it (metrics)
+        self.on_probe: Callable[[int, PeerBatch], None] | None = None  # a peer's pings and pongs (``peer_probe.py``)
 
     async def listen(self, address: str) -> None:
         host, port = split_host_port(address)
         self.server = await self.loop.create_server(lambda: _Incoming(self), host, port, reuse_address=True)
 
-    def send(self, to: int, msgs: list[GroupMessage]) -> None:
-        """Send one turn's messages for ``to`` in one frame."""
+    def send(self, to: int, msgs: list[GroupMessage], *, pings: list[int] | None = None,
+             pongs: list[int] | None = None) -> None:
+        """Send one turn's messages for ``to`` in one frame (with round-trip probes, if any)."""
+        frame = encode_frame(encode_peer(PeerBatch(msgs, pings, pongs)))
+        if self.faults is not None:
+            self.faults.route(to, frame, self._send_frame)
+        else:
+            self._send_frame(to, frame)
+
+    def _send_frame(self, to: int, frame: bytes) -> None:
         link = self.links.get(to)
         if link is None:
             link = self.links[to] = PeerLink(self, to)
-        if not link.send(encode_frame(encode_peer(PeerBatch(msgs)))):
+        if not link.send(frame):
             self.on_unreachable(to)
 
     async def close(self) -> None:

@@ -22,8 +22,11 @@ from ..wire.client_api import Request, Response
 from ..wire.peer import GroupMessage
 from .client_listener import ClientListener
 from .config import ServerConfig
+from .debug_faults import DebugFaults
 from .gateway import Gateway
 from .http_api import make_app
+from .logs import setup_logging
+from .observability import Observability
 from .peer_transport import PeerTransport, split_host_port
 
 _log = logging.getLogger("tandemdb.server")
@@ -43,6 +46,7 @@ class Server:
             peers=dict(cfg.initial_cluster),
         )
         self.committer = GroupCommitter(self.storage.wal).start()
+        self.faults = DebugFaults(self.loop, cfg.debug_faults) if cfg.debug_faults else None
         self.peers = PeerTransport(
             self.loop,
             cluster_id=ncfg.cluster_id,
@@ -50,11 +54,14 @@ class Server:
             address_of=self.node.peer_address,
             on_messages=self._on_messages,
             on_unreachable=self._on_unreachable,
+            faults=self.faults,
         )
         self.clients = ClientListener(self.loop, ncfg.id, self._on_request, self._on_disconnect)
         self.gateway = Gateway(self._on_request)
+        self.obs = Observability(self)  # metrics, traces, event log, console
         self._turn_scheduled = False
         self._failed: BaseException | None = None
+        self._closed = False
         self._stopped = asyncio.Event()
         self._http_runner: web.AppRunner | None = None
         self._ticker: asyncio.TimerHandle | None = None
@@ -65,13 +72,17 @@ class Server:
         await self.peers.listen(cfg.listen_peer)
         host, port = split_host_port(cfg.listen_client)
         await self.clients.listen(host, port)
-        self._http_runner = web.AppRunner(make_app(self.gateway, node_info=self._node_info), access_log=None)
+        app = make_app(self.gateway, node_info=self._node_info)
+        self.obs.start(app)
+        self._http_runner = web.AppRunner(app, access_log=None)
         await self._http_runner.setup()
         host, port = split_host_port(cfg.listen_http)
         await web.TCPSite(self._http_runner, host, port, reuse_address=True).start()
         self._tick_period = cfg.node.tick_ms / 1000
         self._next_tick = self.loop.time() + self._tick_period
         self._ticker = self.loop.call_at(self._next_tick, self._tick)
+        if self.faults is not None:
+            self.faults.start(self._bump_clock)
         self._kick()
         _log.info(
             "node %d serving: clients %s, http %s, peers %s, data %s",
@@ -102,8 +113,12 @@ class Server:
         await self._close()
 
     async def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True  # from now on no turn runs: the committer and the log are going away
         if self._ticker is not None:
             self._ticker.cancel()
+        self.obs.close()
         await self.clients.close()
         await self.peers.close()
         if self._http_runner is not None:
@@ -121,20 +136,33 @@ class Server:
     def _tick(self) -> None:
         self.node.tick()
         self._kick()
-        self._next_tick += self._tick_period
+        self._next_tick += self._tick_period / (self.faults.clock_rate() if self.faults else 1.0)
         now = self.loop.time()
         if self._next_tick < now:  # the loop fell behind: skip ticks rather than burst them
             self._next_tick = now + self._tick_period
         self._ticker = self.loop.call_at(self._next_tick, self._tick)
 
+    def _bump_clock(self, ms: float) -> None:
+        """Debug only: jump the node's clock (its tick count) forward, or hold it back for ``-ms``."""
+        if ms > 0:
+            for _ in range(int(ms / self.cfg.node.tick_ms)):
+                self.node.tick()
+            self._kick()
+        elif ms < 0 and self._ticker is not None:
+            self._ticker.cancel()
+            self._next_tick = self.loop.time() - ms / 1000
+            self._ticker = self.loop.call_at(self._next_tick, self._tick)
+
     def _on_messages(self, msgs: list[GroupMessage]) -> None:
         self.node.receive(msgs)
+        self.obs.traces()
         self._kick()
 
     def _on_unreachable(self, peer: int) -> None:
         self.node.unreachable(peer)
 
     def _on_request(self, conn: int, req: Request) -> None:
+        self.obs.request(conn, req)
         self.node.request(conn, req)
         self._kick()
 
@@ -143,24 +171,26 @@ class Server:
 
     def _on_persisted(self, token: int, error: BaseException | None) -> None:
         if self._failed is None:
-            self.node.persisted(token, error)
+            with self.obs.applying():
+                self.node.persisted(token, error)
             self._kick()
 
     # -- the turn ----------------------------------------------------------------------------------------------------------
     def _kick(self) -> None:
-        if not self._turn_scheduled and self._failed is None:
+        if not self._turn_scheduled and self._failed is None and not self._closed:
             self._turn_scheduled = True
             self.loop.call_soon(self._turn)
 
     def _turn(self) -> None:
         self._turn_scheduled = False
+        if self._closed:
+            return
         try:
             out = self.node.drain()
         except Exception as e:
             self._fail(e)
             return
-        for line in out.log:
-            _log.info("node %d: %s", self.cfg.node.id, line)
+        self.obs.turn(out)
         for to, msgs in out.messages.items():
             self.peers.send(to, msgs)
         if out.persist:
@@ -185,11 +215,7 @@ class Server:
 
 
 async def serve(cfg: ServerConfig) -> None:
-    logging.basicConfig(
-        level=cfg.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(cfg.log_level, cfg.log_format, cfg.node.id)
     # The commit thread needs the GIL right after fdatasync; a short switch interval keeps commits prompt.
     sys.setswitchinterval(0.0005)
     server = Server(cfg)

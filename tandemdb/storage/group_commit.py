@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from .errors import StorageError
@@ -26,6 +27,7 @@ from .record import WriteBatch
 from .wal import WAL
 
 OnDone = Callable[[BaseException | None], None]
+OnSync = Callable[[float, int, int], None]  # (fsync seconds, records, bytes) of one commit round
 
 _log = logging.getLogger(__name__)
 _STOP = None
@@ -38,6 +40,7 @@ class GroupCommitter:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._closed = False
         self.syncs = 0  # commit rounds so far: one write and one fdatasync each
+        self.on_sync: OnSync | None = None  # metrics: called on the commit thread after each sync
 
     def start(self) -> GroupCommitter:
         self._thread.start()
@@ -82,10 +85,15 @@ class GroupCommitter:
         error: BaseException | None = None
         try:
             self._wal.write([batch for batch, _ in work])
+            started = time.perf_counter()
             self._wal.sync()
+            synced = time.perf_counter() - started
             self.syncs += 1
         except Exception as e:
             error = e
+        else:
+            if self.on_sync is not None:
+                self.on_sync(synced, sum(b.count for b, _ in work), sum(len(b.buf) for b, _ in work))
         for _, on_done in work:
             try:
                 on_done(error)

@@ -237,6 +237,7 @@ class Request(msgspec.Struct, array_like=True, omit_defaults=True):
     serializable: bool = False  # reads: serve from this node's state, possibly stale, without ReadIndex
     group: int = 0
     timeout_ms: int = 0  # 0: the node's default
+    traceparent: str = ""  # W3C trace context of the caller's span; empty: not traced
 
 
 class Response(msgspec.Struct, array_like=True):

@@ -23,15 +23,20 @@ class PeerHello(msgspec.Struct, array_like=True):
     to: int  # the node the sender means to reach
 
 
-class GroupMessage(msgspec.Struct, array_like=True, gc=False):
+class GroupMessage(msgspec.Struct, array_like=True, gc=False, omit_defaults=True):
     group: int
     msg: Message
+    # Tracing only: (entry index, W3C traceparent) of the traced client requests an append carries.
+    traces: list[tuple[int, str]] | None = None
 
 
-class PeerBatch(msgspec.Struct, array_like=True, gc=False):
+class PeerBatch(msgspec.Struct, array_like=True, gc=False, omit_defaults=True):
     """Everything one node sends another in one loop turn."""
 
     msgs: list[GroupMessage]
+    # Round-trip probes: a node echoes each ping (the sender's monotonic ns) back as a pong on its own link.
+    pings: list[int] | None = None
+    pongs: list[int] | None = None
 
 
 encode_peer = msgspec.msgpack.Encoder().encode
