@@ -5,16 +5,32 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .common import client_options
+from .demo import demo
+from .endpoint import endpoint
+from .kv import compaction, delete, get, put, watch
+from .lease import lease
+from .member import member, move_leader
 from .sim import sim
+from .snapshot import snapshot
+from .snapshot_restore import restore
+from .start import start
+from .txn import txn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tandem")
+@client_options
 def cli() -> None:
     """Tandem: a replicated database built on Raft, with the tools that prove it correct."""
 
 
 cli.add_command(sim)
+cli.add_command(start)
+cli.add_command(demo)
+for command in (put, get, delete, txn, watch, compaction, lease, member, move_leader, endpoint, snapshot):
+    cli.add_command(command)
+snapshot.add_command(restore)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import tomllib
 import click
 
 from ..node import NodeConfig
+from ..node.bugs import BUGS
 from ..server.config import ServerConfig
 from ..storage.errors import StorageError
 from ..wire.client_api import Member
@@ -66,10 +67,20 @@ def _apply_config_file(ctx: click.Context, param: click.Parameter, path: str | N
 @click.option("--election-ticks", type=click.IntRange(min=2), default=10, show_default=True)
 @click.option("--heartbeat-ticks", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--snapshot-every", type=click.IntRange(min=1), default=10_000, show_default=True, help="Applied entries between snapshots.")
+@click.option("--bug", "bugs", multiple=True, hidden=True, type=click.Choice(sorted(BUGS)),
+              help="Debug only: turn on a known bug (see `tandem chaos --list-bugs`).")
+@click.option("--debug-faults", default="", hidden=True, help="Debug only: the chaos harness's fault file.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
+@click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True,
+              help="JSON lines carry the node id, and the group and term of node events.")
+@click.option("--tracing", type=click.Choice(["off", "console", "otlp"]), default="off", show_default=True,
+              help="Export OpenTelemetry spans of client requests (otlp: set OTEL_EXPORTER_OTLP_ENDPOINT).")
+@click.option("--trace-sample-ratio", type=click.FloatRange(0, 1), default=1.0, show_default=True,
+              help="Share of requests traced when the caller's traceparent did not decide.")
 def start(node_id: int, data_dir: str, listen_client: str, listen_peer: str, listen_http: str, initial_cluster: str,
           join: bool, cluster_id: int, region: str, zone: str, tick_ms: int, election_ticks: int,
-          heartbeat_ticks: int, snapshot_every: int, log_level: str) -> None:
+          heartbeat_ticks: int, snapshot_every: int, bugs: tuple[str, ...], debug_faults: str, log_level: str,
+          log_format: str, tracing: str, trace_sample_ratio: float) -> None:
     """Run one Tandem node until SIGTERM or Ctrl-C (a leader hands over leadership before it exits)."""
     from ..server.server import run
 
@@ -81,9 +92,11 @@ def start(node_id: int, data_dir: str, listen_client: str, listen_peer: str, lis
     member = Member(node_id, listen_peer, listen_client, f"http://{listen_http}", region, zone)
     node = NodeConfig(member=member, cluster_id=cluster_id, tick_ms=tick_ms, election_ticks=election_ticks,
                       heartbeat_ticks=heartbeat_ticks, snapshot_every=snapshot_every,
-                      keep_entries=min(5_000, snapshot_every))
+                      keep_entries=min(5_000, snapshot_every), bugs=frozenset(bugs))
     cfg = ServerConfig(node=node, data_dir=data_dir, listen_peer=listen_peer, listen_client=listen_client,
-                       listen_http=listen_http, initial_cluster=cluster, join=join, log_level=log_level)
+                       listen_http=listen_http, initial_cluster=cluster, join=join, log_level=log_level,
+                       debug_faults=debug_faults, log_format=log_format, tracing=tracing,
+                       trace_sample_ratio=trace_sample_ratio)
     try:
         run(cfg)
     except StorageError as e:

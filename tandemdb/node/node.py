@@ -201,6 +201,8 @@ class Node:
             return rep.not_leader()  # only the leader times leases
         info = rep.kv.lease(op.id)
         if info is None:
+            if isinstance(op, LeaseTimeToLive):
+                return LeaseTTLResult(op.id, -1)  # as etcd: a TTL of -1 says the lease is gone
             return Error(ErrorKind.NOT_FOUND, f"lease {op.id} not found (expired or revoked)")
         if isinstance(op, LeaseKeepAlive):
             rep.leases.start(op.id, info.ttl_s, self.now)

@@ -128,3 +128,11 @@ def test_a_follower_that_installs_a_snapshot_resumes_its_watches_without_a_gap()
     assert c.nodes[follower].replicas[1].snapshot_index > 0  # it did install a snapshot
     keys = [e.kv.key for batch in _events(c, 4, wid) for e in batch.events]
     assert keys == [b"k%02d" % i for i in range(60)]
+
+
+def test_time_to_live_of_a_missing_lease_is_minus_one_and_keep_alive_is_not_found() -> None:
+    c = Cluster()
+    lead = c.leader()
+    assert c.call(lead, LeaseTimeToLive(42)).ttl_s == -1
+    missing = c.call(lead, LeaseKeepAlive(42))
+    assert isinstance(missing, Error) and missing.kind == ErrorKind.NOT_FOUND
