@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from .. import __version__
@@ -33,8 +35,32 @@ for command in (put, get, delete, txn, watch, compaction, lease, member, move_le
 snapshot.add_command(restore)
 
 
+# The client options belong to the group, but etcdctl users also write them after the command
+# (`tandem get k -w json`); they are moved in front before click parses the line.
+_GLOBAL_OPTIONS = ("--endpoints", "--dial-timeout", "--command-timeout", "--write-out", "-w")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg.split("=", 1)[0] in _GLOBAL_OPTIONS:
+            take = 1 if "=" in arg else 2
+            front += args[i : i + take]
+            i += take
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def main() -> None:
-    cli()
+    cli(hoist_global_options(sys.argv[1:]), prog_name="tandem")
 
 
 if __name__ == "__main__":
