@@ -7,6 +7,7 @@ import sys
 import click
 
 from .. import __version__
+from .bench import bench
 from .common import client_options
 from .demo import demo
 from .endpoint import endpoint
@@ -30,6 +31,7 @@ def cli() -> None:
 cli.add_command(sim)
 cli.add_command(start)
 cli.add_command(demo)
+cli.add_command(bench)
 for command in (put, get, delete, txn, watch, compaction, lease, member, move_leader, endpoint, snapshot):
     cli.add_command(command)
 snapshot.add_command(restore)
