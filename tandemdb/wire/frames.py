@@ -6,7 +6,10 @@ raised before anything is buffered, so a bad or hostile peer cannot make a node 
 
 from __future__ import annotations
 
+import struct
+
 HEADER = 4
+_unpack_header = struct.Struct(">I").unpack_from
 DEFAULT_MAX_FRAME = 64 << 20
 
 
@@ -19,29 +22,38 @@ def encode_frame(payload: bytes) -> bytes:
 
 
 class FrameDecoder:
-    __slots__ = ("max_frame", "_buf")
+    __slots__ = ("max_frame", "_buf", "_need")
 
     def __init__(self, max_frame: int = DEFAULT_MAX_FRAME) -> None:
         self.max_frame = max_frame
-        self._buf = bytearray()
+        self._buf = bytearray()  # the start of a frame not yet complete
+        self._need = 0  # bytes the buffer must hold before a frame can complete
 
     def feed(self, data: bytes) -> list[bytes]:
         """Add received bytes; return the payloads now complete, in order."""
-        buf = self._buf
-        buf += data
+        if self._buf:
+            self._buf += data  # a large frame arrives in many pieces: gather them without re-parsing
+            if len(self._buf) < self._need:
+                return []
+            data = bytes(self._buf)
+            self._buf = bytearray()
+        end = len(data)
         out = []
         pos = 0
-        end = len(buf)
+        need = HEADER
         while end - pos >= HEADER:
-            size = int.from_bytes(buf[pos : pos + HEADER], "big")
+            (size,) = _unpack_header(data, pos)
             if size > self.max_frame:
                 raise FrameError(f"frame of {size} bytes exceeds the limit of {self.max_frame}")
-            if end - pos - HEADER < size:
+            start = pos + HEADER
+            if end - start < size:
+                need = HEADER + size
                 break
-            out.append(bytes(buf[pos + HEADER : pos + HEADER + size]))
-            pos += HEADER + size
-        if pos:
-            del buf[:pos]
+            out.append(data[start : start + size])
+            pos = start + size
+        if pos < end:
+            self._buf = bytearray(data[pos:])
+            self._need = need
         return out
 
     @property
