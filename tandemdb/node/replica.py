@@ -314,6 +314,11 @@ class Replica:
                     self.members[member.id] = member
         self.node.members_changed()
         self.node.note(membership_event(self.group, e.term, cc, self.conf_state))
+        adds = any(c.type != ConfChangeType.REMOVE_NODE for c in cc.changes)
+        if adds and e.index > self.snapshot_index:
+            # A new member that needs a snapshot must find itself in it: Raft ignores a snapshot whose
+            # configuration lacks the receiver, and the last one may predate this change.
+            self._save_snapshot(e.index)
         pending = self.conf_waiting.pop(e.index, None)
         if pending is not None:
             term, waiter, member_id = pending
@@ -373,13 +378,17 @@ class Replica:
         applied = self.rn.raft.log.applied
         if applied - self.snapshot_index < self.cfg.snapshot_every:
             return
-        self.storage.create_snapshot(applied, self.conf_state, self.group_state())
-        self.stats.snapshots_saved += 1
-        self.node.need_sync()
-        self.snapshot_index = applied
+        self._save_snapshot(applied)
         compact_to = applied - self.cfg.keep_entries
         if compact_to >= self.storage.first_index():
             self.storage.compact(compact_to)
+
+    def _save_snapshot(self, index: int) -> None:
+        """Snapshot the state as applied through ``index``."""
+        self.storage.create_snapshot(index, self.conf_state, self.group_state())
+        self.stats.snapshots_saved += 1
+        self.node.need_sync()
+        self.snapshot_index = index
 
     def all_waiters(self) -> list[Waiter]:
         """Every request still waiting here; they are dropped (the node is failing)."""

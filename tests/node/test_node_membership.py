@@ -98,3 +98,15 @@ def test_a_backup_restores_into_a_new_cluster_with_the_same_data() -> None:
     got = fresh.call(new_lead, Range(b"k", b"l"))
     assert [(kv.key, kv.value) for kv in got.kvs] == [(b"k%d" % i, b"v%d" % i) for i in range(10)]
     assert fresh.call(new_lead, Put(b"more", b"v")).revision == 11
+
+
+def test_a_learner_added_after_compaction_catches_up_from_a_snapshot_that_includes_it() -> None:
+    c = Cluster(snapshot_every=20, keep_entries=5)
+    lead = c.leader()
+    for i in range(60):
+        c.call(lead, Put(b"k%d" % i, b"v"))  # the log before the learner is compacted away
+    c.call(lead, MemberAdd(member(4), learner=True))
+    c.add_node(4, None)
+    c.tick(30)
+    assert c.call(4, Range(b"k59"), serializable=True).kvs
+    assert isinstance(c.call(lead, MemberPromote(4)), MemberResult)
