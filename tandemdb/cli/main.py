@@ -8,6 +8,7 @@ import click
 
 from .. import __version__
 from .bench import bench
+from .chaos import chaos
 from .common import client_options
 from .demo import demo
 from .endpoint import endpoint
@@ -29,6 +30,7 @@ def cli() -> None:
 
 
 cli.add_command(sim)
+cli.add_command(chaos)
 cli.add_command(start)
 cli.add_command(demo)
 cli.add_command(bench)

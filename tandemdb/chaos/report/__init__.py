@@ -1,0 +1,1 @@
+"""What a run leaves behind besides its history and results: plots, the HTML timeline, the terminal summary."""
