@@ -24,7 +24,7 @@ T = TypeVar("T")
 Attempt = Callable[[Connection, int], Awaitable[T | Error]]
 
 BACKOFF_MIN_S = 0.05
-BACKOFF_MAX_S = 1.0
+BACKOFF_MAX_S = 0.25  # short: after a failover, a sleeping client would add its backoff to the outage
 RETRY_ELSEWHERE = {
     ErrorKind.NOT_LEADER,
     ErrorKind.NO_LEADER,
