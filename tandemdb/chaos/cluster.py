@@ -123,7 +123,7 @@ class ChaosCluster(LocalCluster):
 
     def up(self) -> list[int]:
         """Nodes running and not paused."""
-        return [i for i in self.nodes if self.running(i) and i not in self.paused]
+        return [i for i in list(self.nodes) if self.running(i) and i not in self.paused]  # nemeses change nodes
 
     def exited(self) -> dict[int, int]:
         """Nodes of the layout whose process ended on its own (a signal we sent gives a negative status)."""
