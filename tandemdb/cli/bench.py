@@ -12,7 +12,7 @@ import click
 
 from ..bench.systems import SYSTEMS
 from ..bench.workloads import WORKLOADS
-from .common import Duration
+from .durations import Duration
 
 
 def _names(known: dict[str, str]):

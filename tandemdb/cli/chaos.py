@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import click
 
 from ..node.bugs import BUGS
+from .durations import Duration
 
 NEMESIS_NAMES = ("kill", "pause", "partition", "clock", "link", "disk", "member", "transfer")
-
-
-def parse_duration(text: str) -> float:
-    """ "90", "90s", "2m", "1m30s" -> seconds."""
-    match = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
-    if not text.strip() or match is None or not any(match.groups()):
-        raise click.BadParameter(f"expected a duration such as 30s, 2m or 1m30s, got {text!r}")
-    minutes, seconds = match.groups()
-    return float(minutes or 0) * 60 + float(seconds or 0)
 
 
 def _nemeses(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
@@ -43,7 +34,7 @@ def _list_bugs(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 
 @click.command()
 @click.option("--nodes", type=click.Choice(["3", "5"]), default="3", show_default=True, help="Cluster size.")
-@click.option("--time", "duration", default="60s", show_default=True, help="Length of the fault phase (30s, 5m).")
+@click.option("--time", "duration", type=Duration(), default="60s", show_default=True, help="Length of the fault phase (30s, 5m).")
 @click.option("--workload", type=click.Choice(["register", "bank", "append"]), default="register", show_default=True)
 @click.option(
     "--nemesis",
@@ -83,7 +74,7 @@ def _list_bugs(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     help="Network namespaces with iptables partitions, or loopback with the transport fault hook.",
 )
 @click.option("--concurrency", type=click.IntRange(1, 100), default=10, show_default=True, help="Client workers.")
-@click.option("--quiet", "quiet", default="10s", show_default=True, help="Quiet phase after every fault is healed.")
+@click.option("--quiet", "quiet", type=Duration(), default="10s", show_default=True, help="Quiet phase after every fault is healed.")
 def chaos(
     nodes: str,
     duration: str,
@@ -108,7 +99,7 @@ def chaos(
 
     cfg = ChaosConfig(
         nodes=int(nodes),
-        time_s=parse_duration(duration),
+        time_s=duration,
         workload=workload,
         nemeses=nemeses,
         seed=seed,
@@ -116,7 +107,7 @@ def chaos(
         bug=bug,
         net=net,
         concurrency=concurrency,
-        quiet_s=parse_duration(quiet),
+        quiet_s=quiet,
     )
     console = Console()
     try:

@@ -16,23 +16,9 @@ import msgspec
 
 from ..client import AsyncClient, Client, TandemError
 from ..kv.results import KeyValue
-from ..sim.runner import parse_duration
+from .durations import Duration
 
 DEFAULT_ENDPOINTS = "127.0.0.1:2379"
-
-
-class Duration(click.ParamType):
-    """'5s', '500ms', '1m' or a number of seconds -> seconds."""
-
-    name = "duration"
-
-    def convert(self, value, param, ctx) -> float:
-        if isinstance(value, (int, float)):
-            return float(value)
-        try:
-            return parse_duration(value) / 1e6
-        except ValueError as e:
-            self.fail(str(e), param, ctx)
 
 
 class LeaseID(click.ParamType):

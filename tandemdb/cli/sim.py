@@ -9,8 +9,9 @@ import click
 
 from ..raft.bugs import BUGS
 from ..sim.faults import FAULTS, parse_faults
-from ..sim.runner import default_jobs, parse_duration, run_seeds
+from ..sim.runner import default_jobs, run_seeds
 from ..sim.simulation import SimConfig
+from .durations import parse_seconds
 
 
 def _replay_command(seed: int, nodes: int, faults: str, duration: str, bug: str | None) -> str:
@@ -54,7 +55,7 @@ def sim(seeds, first_seed, seed, nodes, faults, duration, bug, list_bugs, list_f
         return
     try:
         fault_set = parse_faults(faults)
-        duration_us = parse_duration(duration)
+        duration_us = int(parse_seconds(duration) * 1_000_000)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     if bug is not None and bug not in BUGS:

@@ -9,24 +9,6 @@ from concurrent.futures import ProcessPoolExecutor
 from .simulation import SimConfig, SimResult, run_seed
 
 
-def parse_duration(text: str) -> int:
-    """'10s', '500ms', '2m' or a plain number of seconds -> microseconds of simulated time."""
-    t = text.strip().lower()
-    for suffix, scale in (("ms", 1_000), ("us", 1), ("s", 1_000_000), ("m", 60_000_000)):
-        if t.endswith(suffix):
-            number = t[: -len(suffix)]
-            break
-    else:
-        number, scale = t, 1_000_000
-    try:
-        value = float(number)
-    except ValueError:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 10s, 500ms, 2m)") from None
-    if value <= 0:
-        raise ValueError(f"duration must be positive: {text!r}")
-    return int(value * scale)
-
-
 def run_seeds(
     configs: list[SimConfig], jobs: int = 1, stop_on_failure: bool = False
 ) -> Iterator[SimResult]:
