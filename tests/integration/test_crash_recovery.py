@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from integration_harness import WAIT_S, Writer, key, start_cluster
 
-from tandemdb.cli.local_cluster import LocalCluster
 from tandemdb.client import Client
+from tandemdb.server.local_cluster import LocalCluster
 
 
 def test_leader_killed_then_restarted_catches_up(cluster: LocalCluster):

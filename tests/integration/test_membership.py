@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from integration_harness import WAIT_S, Writer, wait_until
 
-from tandemdb.cli.local_cluster import LocalCluster
 from tandemdb.client import Client, TandemError
+from tandemdb.server.local_cluster import LocalCluster
 
 
 def _try_promote(client: Client, node_id: int) -> bool:

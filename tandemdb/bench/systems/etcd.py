@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ...cli.local_cluster import free_ports
+from ...server.local_cluster import free_ports
 from . import NODES, System
 from .processes import ServerProcesses
 

@@ -10,7 +10,7 @@ from importlib.metadata import version
 
 import msgspec
 
-from ...cli.local_cluster import free_ports
+from ...server.local_cluster import free_ports
 from ...wire.frames import FrameDecoder, encode_frame
 from . import NODES, System
 from .processes import ServerProcesses

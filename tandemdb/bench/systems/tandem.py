@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 from ... import __version__
-from ...cli.local_cluster import LocalCluster
 from ...client import AsyncClient
+from ...server.local_cluster import LocalCluster
 from . import NODES, System
 
 
