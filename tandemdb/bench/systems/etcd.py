@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from ...server.local_cluster import free_ports
-from . import NODES, System
-from .processes import ServerProcesses
+from . import NODES
+from .processes import ProcessSystem, ServerProcesses
 
 HOST = "127.0.0.1"
 CALL_TIMEOUT_S = 5.0
@@ -56,7 +56,7 @@ def member_status(endpoint: str) -> tuple[int, int] | None:
     return status.header.member_id, status.leader
 
 
-class EtcdSystem(System):
+class EtcdSystem(ProcessSystem):
     name = "etcd"
     client_name = "Python grpc.aio with aetcd's etcd v3 stubs"
     native_client_name = "Go clientv3 (Debian golang-etcd-server-dev)"
@@ -92,19 +92,6 @@ class EtcdSystem(System):
             return ids.get(leader)
 
         return self.procs.wait_for(probe, "etcd leader")
-
-    def client_spec(self) -> dict:
-        first = self.clients[self.leader()]
-        return {"endpoints": [first] + [e for e in self.clients.values() if e != first]}
-
-    def server_pids(self) -> list[int]:
-        return self.procs.pids()
-
-    def kill_leader(self) -> float:
-        return self.procs.kill(self.leader())
-
-    def stop(self) -> None:
-        self.procs.kill_all()
 
     def version(self) -> str:
         out = subprocess.run(["etcd", "--version"], capture_output=True, text=True).stdout

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from . import System
+
 T = TypeVar("T")
 
 
@@ -66,3 +68,27 @@ class ServerProcesses:
             return "\n".join(self.logs[name].read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+class ProcessSystem(System):
+    """A peer run as plain server processes: ``procs`` holds them by name, ``clients`` their client endpoints
+    by the same names, and ``leader()`` names the current leader."""
+
+    procs: ServerProcesses
+    clients: dict[str, str]
+
+    def leader(self) -> str:
+        raise NotImplementedError
+
+    def client_spec(self) -> dict:
+        first = self.clients[self.leader()]
+        return {"endpoints": [first] + [e for e in self.clients.values() if e != first]}
+
+    def server_pids(self) -> list[int]:
+        return self.procs.pids()
+
+    def kill_leader(self) -> float:
+        return self.procs.kill(self.leader())
+
+    def stop(self) -> None:
+        self.procs.kill_all()

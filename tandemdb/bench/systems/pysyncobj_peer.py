@@ -12,8 +12,8 @@ import msgspec
 
 from ...server.local_cluster import free_ports
 from ...wire.frames import FrameDecoder, encode_frame
-from . import NODES, System
-from .processes import ServerProcesses
+from . import NODES
+from .processes import ProcessSystem, ServerProcesses
 
 HOST = "127.0.0.1"
 CALL_TIMEOUT_S = 5.0
@@ -97,7 +97,7 @@ class PySyncObjClient:
         self._pending.clear()
 
 
-class PySyncObjSystem(System):
+class PySyncObjSystem(ProcessSystem):
     name = "pysyncobj"
     client_name = "Python asyncio client of the front end in pysyncobj_server.py"
 
@@ -128,19 +128,6 @@ class PySyncObjSystem(System):
             return by_peer.get(leaders.pop()) if len(leaders) == 1 else None
 
         return self.procs.wait_for(probe, "PySyncObj leader")
-
-    def client_spec(self) -> dict:
-        first = self.clients[self.leader()]
-        return {"endpoints": [first] + [e for e in self.clients.values() if e != first]}
-
-    def server_pids(self) -> list[int]:
-        return self.procs.pids()
-
-    def kill_leader(self) -> float:
-        return self.procs.kill(self.leader())
-
-    def stop(self) -> None:
-        self.procs.kill_all()
 
     def version(self) -> str:
         return version("pysyncobj")

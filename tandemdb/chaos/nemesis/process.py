@@ -16,8 +16,13 @@ def choose_targets(ctx: Context, kind: str) -> list[int]:
     return ctx.pick(max(count, 1), up)
 
 
-class Kill(Nemesis):
-    name = "kill"
+class _SignalNodes(Nemesis):
+    """Signal one node, a minority, a majority or the leader; ``hit`` does it to one node."""
+
+    signal_name = ""
+
+    def hit(self, ctx: Context, node_id: int) -> None:
+        raise NotImplementedError
 
     def begin(self, ctx: Context) -> Fault | None:
         kind = ctx.rng.choice(TARGETS)
@@ -25,8 +30,16 @@ class Kill(Nemesis):
         if not targets:
             return None
         for node_id in targets:
-            ctx.cluster.kill(node_id)
-        return ctx.fault(self.name, kind, targets, f"SIGKILL node {', '.join(map(str, targets))}")
+            self.hit(ctx, node_id)
+        return ctx.fault(self.name, kind, targets, f"{self.signal_name} node {', '.join(map(str, targets))}")
+
+
+class Kill(_SignalNodes):
+    name = "kill"
+    signal_name = "SIGKILL"
+
+    def hit(self, ctx: Context, node_id: int) -> None:
+        ctx.cluster.kill(node_id)
 
     def heal(self, ctx: Context, fault: Fault) -> None:
         for node_id in fault.targets:
@@ -34,17 +47,12 @@ class Kill(Nemesis):
                 ctx.cluster.start(node_id)
 
 
-class Pause(Nemesis):
+class Pause(_SignalNodes):
     name = "pause"
+    signal_name = "SIGSTOP"
 
-    def begin(self, ctx: Context) -> Fault | None:
-        kind = ctx.rng.choice(TARGETS)
-        targets = choose_targets(ctx, kind)
-        if not targets:
-            return None
-        for node_id in targets:
-            ctx.cluster.pause(node_id)
-        return ctx.fault(self.name, kind, targets, f"SIGSTOP node {', '.join(map(str, targets))}")
+    def hit(self, ctx: Context, node_id: int) -> None:
+        ctx.cluster.pause(node_id)
 
     def heal(self, ctx: Context, fault: Fault) -> None:
         for node_id in fault.targets:
