@@ -2,17 +2,20 @@
 
     python -m tandemdb.bench.wal [--seconds 5] [--submitters 32] [--entries 16] [--size 128] [--dir DIR] [--profile]
 
-Group commit, the way the server drives it: ``--submitters`` asyncio tasks, each a Raft group, each appending
-``--entries`` log entries of ``--size`` bytes per loop turn through ``GroupStorage`` (one encode, one WAL record
-per group and turn) and awaiting durability. Once per loop turn the pending batch goes to the ``GroupCommitter``
-thread, which writes it with one write and makes it durable with one fdatasync. Groups compact their logs as
-they go, so segments rotate and get deleted as in a real node.
+Group commit, the way the server drives it: on a uvloop event loop, ``--submitters`` asyncio tasks, each a Raft
+group, each appending ``--entries`` log entries of ``--size`` bytes per loop turn through ``GroupStorage`` (one
+encode, one WAL record per group and turn) and awaiting durability. Once per loop turn the pending batch goes to
+the ``GroupCommitter`` thread, which writes it with one write and makes it durable with one fdatasync, while
+``SpareSegments`` zero-fills the next segment. Groups compact their logs as they go, so segments rotate and get
+deleted as in a real node.
 
-Raw: loops of ``os.write`` + ``os.fdatasync`` on a preallocated file: of one ``--size`` record, and of a write
-the size of an average group-commit batch, back to back; and the latter again paced like the group commit
-(pausing between syncs as long as the event loop works between two commits), since on some devices (virtual
-disks especially) a sync issued after a pause is slower than one issued right after the previous one.
-The group-commit runs and the raw loops alternate in ``--rounds`` rounds, so both see the same device.
+Raw: loops of ``os.write`` + ``os.fdatasync`` appending to a file prepared the way the log prepares its segments
+(zero-filled: written, not just reserved), and the same on a file reserved with ``posix_fallocate``, as a log
+that skips zero-filling would be: of one ``--size`` record, and of a write the size of an average group-commit
+batch, back to back; and the latter again paced like the group commit (pausing between syncs as long as the
+event loop works between two commits), since on some devices (virtual disks especially) a sync issued after a
+pause is slower than one issued right after the previous one. The group-commit runs and the raw loops alternate
+in ``--rounds`` rounds, so both see the same device.
 
 Reported: records/s (entries of ``--size`` bytes), WAL records/s, syncs/s, commit latency (batch handed to the
 committer to completion seen on the event loop), and its ratio to one raw write + fdatasync.
@@ -30,10 +33,20 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+import uvloop
+
 from ..raft.types import Entry
-from ..storage import GroupCommitter, NodeStorage, RealDisk
+from ..storage import GroupCommitter, NodeStorage, RealDisk, SpareSegments
+from ..storage.segment import create_zeroed_file
 
 _RAW_FILE_SIZE = 64 << 20
+# label: (one record rather than an average batch, paced like the group commit, zero-filled file)
+_RAW_LOOPS = {
+    "one record, back to back": (True, False, True),
+    "avg batch, back to back": (False, False, True),
+    "avg batch, paced like the group commit": (False, True, True),
+    "avg batch, paced, on a posix_fallocate'd file": (False, True, False),
+}
 
 
 @dataclass
@@ -44,6 +57,7 @@ class GroupCommitResult:
     syncs: int = 0
     batch_bytes: list[int] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    syncs_alone: list[float] = field(default_factory=list)  # each fdatasync itself, timed on the commit thread
 
 
 class _LoopTurns:
@@ -105,13 +119,18 @@ async def _drive(storage: NodeStorage, committer: GroupCommitter, args, seconds:
     result.seconds += time.perf_counter() - start
 
 
-def raw_fdatasync(directory: str, size: int, seconds: float, pause: float = 0.0) -> list[float]:
-    """Latency of each ``os.write`` + ``os.fdatasync`` of ``size`` bytes appended to a preallocated file,
-    back to back, or ``pause`` seconds apart."""
+def raw_fdatasync(directory: str, size: int, seconds: float, *, pause: float = 0.0, zeroed: bool = True) -> list[float]:
+    """Latency of each ``os.write`` + ``os.fdatasync`` of ``size`` bytes appended to a file zero-filled (or, with
+    ``zeroed=False``, reserved with ``posix_fallocate``) beforehand, back to back, or ``pause`` seconds apart."""
     path = os.path.join(directory, f"raw-{size}")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
+    if zeroed:
+        create_zeroed_file(RealDisk(), path, _RAW_FILE_SIZE).close()
+        fd = os.open(path, os.O_RDWR)
+    else:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         os.posix_fallocate(fd, 0, _RAW_FILE_SIZE)
+        os.fsync(fd)
+    try:
         data = os.urandom(size)
         latencies = []
         deadline = time.perf_counter() + seconds
@@ -151,27 +170,31 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     gc = GroupCommitResult()
-    raw_one: list[float] = []
-    raw_batch: list[float] = []
-    raw_paced: list[float] = []
+    raw: dict[str, list[float]] = {label: [] for label in _RAW_LOOPS}
     profile = cProfile.Profile() if args.profile else None
     with tempfile.TemporaryDirectory(prefix="tandem-bench-wal-", dir=args.dir) as directory:
         storage = NodeStorage.open(RealDisk(), os.path.join(directory, "node"), cluster_id=1, node_id=1)
-        with GroupCommitter(storage.wal) as committer:
+        with GroupCommitter(storage.wal) as committer, SpareSegments(storage.wal):
+            committer.on_sync = lambda seconds, records, size: gc.syncs_alone.append(seconds)
             # Rounds alternate so that both sides see the same disk: a shared or throttled device drifts.
             for _ in range(args.rounds):
                 batches, seconds = len(gc.batch_bytes), gc.seconds
                 if profile:
                     profile.enable()
-                asyncio.run(_drive(storage, committer, args, args.seconds / args.rounds, gc))
+                uvloop.run(_drive(storage, committer, args, args.seconds / args.rounds, gc))
                 if profile:
                     profile.disable()
                 size = int(statistics.fmean(gc.batch_bytes[batches:]))
                 turn = (gc.seconds - seconds) / (len(gc.batch_bytes) - batches)
-                raw_batch += raw_fdatasync(directory, size, args.raw_seconds / args.rounds)
-                raw_one += raw_fdatasync(directory, args.size, args.raw_seconds / args.rounds)
                 pause = max(0.0, turn - statistics.fmean(gc.latencies[batches:]))
-                raw_paced += raw_fdatasync(directory, size, args.raw_seconds / args.rounds, pause)
+                for label, (one_record, paced, zeroed) in _RAW_LOOPS.items():
+                    raw[label] += raw_fdatasync(
+                        directory,
+                        args.size if one_record else size,
+                        args.raw_seconds / args.rounds,
+                        pause=pause if paced else 0.0,
+                        zeroed=zeroed,
+                    )
             gc.syncs = committer.syncs
         storage.close()
     if profile:
@@ -187,20 +210,19 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  WAL records/s  {gc.wal_records / gc.seconds:>10,.0f}   (one per submitter and turn)")
     print(f"  syncs/s        {gc.syncs / gc.seconds:>10,.0f}   (avg batch {mean_batch / 1024:,.1f} KiB)")
     print(f"  commit latency p50 {_us(commit_p50)}, p99 {_us(_p(gc.latencies, 99))} (batch handed over -> durable)")
+    print(
+        f"  of which fdatasync p50 {_us(_p(gc.syncs_alone, 50))}; the rest is the write and the hand-offs to the "
+        "commit thread and back"
+    )
     print("raw os.write + os.fdatasync, same run:")
-    for label, raw in (
-        (f"{args.size} B, back to back", raw_one),
-        ("avg batch size, back to back", raw_batch),
-        ("avg batch size, paced like the group commit", raw_paced),
-    ):
-        p50 = _p(raw, 50)
+    for label, latencies in raw.items():
+        p50 = _p(latencies, 50)
         print(
-            f"  {label:44s} p50 {_us(p50):>9s}  {len(raw) / sum(raw):>7,.0f} syncs/s   "
+            f"  {label:58s} p50 {_us(p50):>9s}  {len(latencies) / sum(latencies):>7,.0f} syncs/s   "
             f"commit p50 / this = {commit_p50 / p50:.2f}"
         )
-    raw_rate = len(raw_one) / sum(raw_one)
-    print(f"records/s: group commit {gc.entries / gc.seconds:,.0f} vs one fdatasync per record {raw_rate:,.0f}")
-
+    one = raw["one record, back to back"]
+    print(f"records/s: group commit {gc.entries / gc.seconds:,.0f} vs one fdatasync per record {len(one) / sum(one):,.0f}")
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,7 @@ from collections import defaultdict
 from aiohttp import web
 
 from ..node import Node
-from ..storage import GroupCommitter, NodeStorage
+from ..storage import GroupCommitter, NodeStorage, SpareSegments
 from ..storage.disk import RealDisk
 from ..wire.client_api import Request, Response
 from ..wire.peer import GroupMessage
@@ -46,6 +46,7 @@ class Server:
             peers=dict(cfg.initial_cluster),
         )
         self.committer = GroupCommitter(self.storage.wal).start()
+        self.spares = SpareSegments(self.storage.wal).start()
         self.faults = DebugFaults(self.loop, cfg.debug_faults) if cfg.debug_faults else None
         self.peers = PeerTransport(
             self.loop,
@@ -124,6 +125,7 @@ class Server:
         if self._http_runner is not None:
             await self._http_runner.cleanup()
         self.committer.close()
+        self.spares.close()
         self.storage.close()
         self._stopped.set()
 

@@ -2,7 +2,8 @@
 
 - ``NodeStorage`` opens a data directory, replays the log, and hands out one ``GroupStorage`` per group (the
   ``tandemdb.raft.storage.Storage`` protocol plus the writes the application makes from ``Ready``).
-- ``WAL`` is the log itself; ``GroupCommitter`` is the thread that writes and fdatasyncs it for the server.
+- ``WAL`` is the log itself; ``GroupCommitter`` is the thread that writes and fdatasyncs it for the server, and
+  ``SpareSegments`` the thread that zero-fills its next segment ahead of time.
 - ``Disk`` is the seam to the file system: ``RealDisk`` for the OS, ``SimDisk`` for the simulator.
 
 The on-disk format, the recovery rules and how to rebuild a damaged node are described in ``docs/storage.md``.
@@ -25,6 +26,7 @@ from .group_storage import GroupStorage
 from .node_storage import NodeStorage
 from .record import RecordKind, WriteBatch
 from .simdisk import SimDisk
+from .spare_segments import SpareSegments
 from .wal import DEFAULT_SEGMENT_SIZE, WAL
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "RecordKind",
     "SimDisk",
     "SnapshotCorruptError",
+    "SpareSegments",
     "StorageError",
     "UnsupportedVersionError",
     "WriteBatch",

@@ -28,10 +28,6 @@ class File(Protocol):
 
     def size(self) -> int: ...
 
-    def preallocate(self, size: int) -> None:
-        """Reserve space so that writes below ``size`` cannot fail for lack of it (``posix_fallocate``)."""
-        ...
-
     def datasync(self) -> None:
         """Make the data written so far durable (``fdatasync``)."""
         ...
@@ -91,9 +87,6 @@ class RealFile:
 
     def size(self) -> int:
         return os.fstat(self._fd).st_size
-
-    def preallocate(self, size: int) -> None:
-        os.posix_fallocate(self._fd, 0, size)
 
     def datasync(self) -> None:
         os.fdatasync(self._fd)

@@ -13,7 +13,8 @@ A segment is named ``<seq as 16 hex digits>.wal`` and starts with a 64-byte head
     48      12    zero
     60      4     CRC32C of bytes 0..60
 
-Records (``tandemdb.storage.record``) follow back to back; the preallocated rest of the file is zeros. The
+Records (``tandemdb.storage.record``) follow back to back; the rest of the file is zeros, written when the segment
+was created (``create_zeroed_file``). The
 scan applies the recovery rules of ``docs/storage.md``: the log ends at an all-zero record header after which
 the segment holds only zeros; a bad record may be a torn write only in the last segment, and only if nothing
 was written past the point where it stops; anything else raises ``CorruptionError``.
@@ -27,6 +28,7 @@ from typing import NamedTuple
 
 from crc32c import crc32c
 
+from .disk import Disk, File
 from .errors import ClusterIdMismatchError, CorruptionError, NodeIdMismatchError, UnsupportedVersionError
 from .record import END_MARK, HEADER, RecordKind
 
@@ -36,6 +38,7 @@ _SEGMENT_HEADER = struct.Struct("<8sIIQQQQ12xI")
 SEGMENT_HEADER_SIZE = _SEGMENT_HEADER.size
 _ZERO_RECORD_HEADER = bytes(HEADER.size)
 _KINDS = frozenset(RecordKind)
+_ZEROS = memoryview(bytes(1 << 20))
 
 # on_record(lsn, kind, group, payload, path, offset): may raise to reject the record.
 OnRecord = Callable[[int, int, int, memoryview, str, int], None]
@@ -58,6 +61,26 @@ def parse_segment_name(name: str) -> int | None:
 def encode_segment_header(cluster_id: int, node_id: int, seq: int, first_lsn: int) -> bytes:
     head = _SEGMENT_HEADER.pack(MAGIC, FORMAT_VERSION, 0, cluster_id, node_id, seq, first_lsn, 0)[:-4]
     return head + struct.pack("<I", crc32c(head))
+
+
+def create_zeroed_file(disk: Disk, path: str, size: int) -> File:
+    """A new file of ``size`` zero bytes, written and synced, to become a segment.
+
+    The zeros are written rather than reserved with ``posix_fallocate``: on ext4 and XFS a write into reserved,
+    unwritten space changes the file's extent map, so every fdatasync after it must also commit file system
+    metadata through the journal, while an overwrite of written blocks syncs the data alone, which is about
+    twice as fast for a typical group-commit batch (``docs/storage.md``, "Segment files").
+    """
+    f = disk.open(path, create=True)
+    try:
+        for offset in range(0, size, len(_ZEROS)):
+            f.write_at(offset, _ZEROS[: size - offset])
+        f.sync()
+    except BaseException:
+        f.close()
+        disk.remove(path)
+        raise
+    return f
 
 
 def check_segment_header(data: bytes, path: str, cluster_id: int, node_id: int, seq: int) -> int:

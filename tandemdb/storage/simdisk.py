@@ -7,7 +7,7 @@ prefix of its bytes survives). Names follow POSIX: a created, renamed or removed
 its directory was synced with ``sync_dir`` afterwards. Directories themselves are durable once made.
 
 All randomness comes from the injected ``random.Random``, so a seed replays a run exactly. ``capacity``
-(bytes, over all files) makes writes and preallocations fail with ``ENOSPC``; ``fail_next_write`` makes the
+(bytes, over all files) makes writes fail with ``ENOSPC``; ``fail_next_write`` makes the
 next write fail after a prefix of it was written, as a thin-provisioned or copy-on-write file system may.
 """
 
@@ -90,13 +90,6 @@ class SimFile:
 
     def size(self) -> int:
         return len(self._live().data)
-
-    def preallocate(self, size: int) -> None:
-        inode = self._live()
-        if size > len(inode.data):
-            if size - len(inode.data) > self._disk._room():
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self._path)
-            inode.change(size)
 
     def datasync(self) -> None:
         self._live().sync()

@@ -1,14 +1,15 @@
 """The node's write-ahead log: one per node, shared by all Raft groups on it, so one fdatasync commits them all.
 
-The log is a directory of preallocated segment files (``tandemdb.storage.segment``) holding records
+The log is a directory of zero-filled segment files (``tandemdb.storage.segment``) holding records
 (``tandemdb.storage.record``). The core is synchronous and single-threaded: ``write(batches)`` appends encoded
 ``WriteBatch``es with one write, ``sync()`` makes them durable with one fdatasync. The simulator calls it
-directly on a ``SimDisk``; the server drives it from one dedicated thread (``GroupCommitter``).
+directly on a ``SimDisk``; the server drives it from one dedicated thread (``GroupCommitter``), and has the
+next segment zero-filled ahead of time by another (``SpareSegments``).
 
 Invariants the recovery rules rely on (``docs/storage.md``):
 
 - a batch never straddles segments: if it does not fit, the next segment is created first (a file that is
-  complete, preallocated and synced under a temporary name, then renamed, then the directory synced), the
+  complete, zero-filled and synced under a temporary name, then renamed, then the directory synced), the
   current one is synced, and the whole batch goes to the new segment;
 - so every segment but the last is fully durable, and within the last one writes reach the disk in order;
 - a write that fails is zeroed again and synced, so no part of it can be read back later.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .disk import Disk, File
 from .errors import CorruptionError, LogFailedError, StorageError, disk_full_as_error
@@ -27,13 +28,17 @@ from .segment import (
     SEGMENT_HEADER_SIZE,
     OnRecord,
     check_segment_header,
+    create_zeroed_file,
     encode_segment_header,
     parse_segment_name,
     scan_records,
     segment_name,
 )
 
-DEFAULT_SEGMENT_SIZE = 64 << 20
+if TYPE_CHECKING:
+    from .spare_segments import SpareSegments
+
+DEFAULT_SEGMENT_SIZE = 16 << 20
 
 
 class _Segment(NamedTuple):
@@ -66,6 +71,7 @@ class WAL:
         self._release_lsn = 0  # segments holding only records below this may go, once synced
         self._obsolete: list[str] = []  # files to remove once synced
         self._failure: BaseException | None = None
+        self.spares: SpareSegments | None = None  # set while a SpareSegments thread serves this log
 
     @classmethod
     def open(
@@ -84,6 +90,18 @@ class WAL:
         wal = cls(disk, directory, cluster_id, node_id, segment_size)
         wal._recover(on_record or _ignore_record)
         return wal
+
+    @property
+    def disk(self) -> Disk:
+        return self._disk
+
+    @property
+    def directory(self) -> str:
+        return self._dir
+
+    @property
+    def segment_size(self) -> int:
+        return self._segment_size
 
     @property
     def next_lsn(self) -> int:
@@ -120,6 +138,8 @@ class WAL:
                 raise
             self._offset = offset + len(data)
             self._dirty = True
+            if self._offset * 2 > self._capacity and self.spares is not None:
+                self.spares.request()
         self._next_lsn = lsn
         for batch in batches:
             self._release_lsn = max(self._release_lsn, batch.release_lsn)
@@ -208,19 +228,18 @@ class WAL:
 
     # -- segments -----------------------------------------------------------------------------------------
     def _prepare_segment(self, seq: int, size: int) -> tuple[_Segment, File, str]:
-        """A complete, preallocated, synced segment file under a temporary name; nothing in the log changes."""
+        """A complete, zero-filled, synced segment file under a temporary name; nothing in the log changes."""
         path = os.path.join(self._dir, segment_name(seq))
-        tmp = path + ".tmp"
-        f = self._disk.open(tmp, create=True)
-        try:
-            with disk_full_as_error(f"creating log segment {path}"):
-                f.preallocate(size)
+        with disk_full_as_error(f"creating log segment {path}"):
+            spare = self.spares.take(size) if self.spares is not None else None
+            f, tmp = spare or (create_zeroed_file(self._disk, path + ".tmp", size), path + ".tmp")
+            try:
                 f.write_at(0, encode_segment_header(self._cluster_id, self._node_id, seq, self._next_lsn))
-                f.sync()
-        except BaseException:
-            f.close()
-            self._disk.remove(tmp)
-            raise
+                f.datasync()
+            except BaseException:
+                f.close()
+                self._disk.remove(tmp)
+                raise
         return _Segment(seq, self._next_lsn, path), f, tmp
 
     def _install_segment(self, segment: _Segment, f: File, tmp: str) -> None:

@@ -56,6 +56,7 @@ def test_batches_submitted_during_a_sync_share_the_next_one(sim_disk):
         return lambda error: done.append((i, error, bytes(batch.buf) in durable_bytes(sim_disk)))
 
     with GroupCommitter(node.wal) as committer:
+        disk.in_sync.clear()  # creating the first segment synced it
         disk.gate.clear()
         node.group(0).append(entries(0, 1, 2))
         first = node.take_batch()

@@ -3,10 +3,10 @@
     python tests/storage/wal_crash_writer.py DATA_DIR SEED
 
 Appends 128-byte entries for several groups as fast as it can, one asyncio task per group, through the
-``GroupCommitter``; once the batch holding them is durable it prints ``<group> <first> <last>`` to stdout (one
-unbuffered write per line). Every ``SNAPSHOT_EVERY`` entries a group snapshots at its acknowledged index and
-compacts its log, so segments rotate, snapshot files are replaced and old segments deleted. It runs until
-killed.
+``GroupCommitter``, with ``SpareSegments`` zero-filling the next segment ahead, as in the server. Once the batch
+holding them is durable it prints ``<group> <first> <last>`` to stdout (one unbuffered write per line). Every
+``SNAPSHOT_EVERY`` entries a group snapshots at its acknowledged index and compacts its log, so segments rotate,
+snapshot files are replaced and old segments deleted. It runs until killed.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tandemdb.raft.types import ConfState, Entry  # noqa: E402
-from tandemdb.storage import GroupCommitter, NodeStorage, RealDisk  # noqa: E402
+from tandemdb.storage import GroupCommitter, NodeStorage, RealDisk, SpareSegments  # noqa: E402
 
 CLUSTER = 0xC1
 NODE = 1
@@ -90,7 +90,7 @@ async def write_group(storage: NodeStorage, turns: _LoopTurns, group: int, rng: 
 async def main(path: str, seed: int) -> None:
     storage = open_storage(path)
     rng = random.Random(seed)
-    with GroupCommitter(storage.wal) as committer:
+    with GroupCommitter(storage.wal) as committer, SpareSegments(storage.wal):
         turns = _LoopTurns(storage, committer)
         await asyncio.gather(*(write_group(storage, turns, g, random.Random(rng.random())) for g in range(GROUPS)))
 
