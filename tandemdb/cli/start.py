@@ -12,6 +12,7 @@ from ..node import NodeConfig
 from ..node.bugs import BUGS
 from ..server.config import ServerConfig
 from ..storage.errors import StorageError
+from .durations import Duration
 from ..wire.client_api import Member
 
 
@@ -67,6 +68,9 @@ def _apply_config_file(ctx: click.Context, param: click.Parameter, path: str | N
 @click.option("--election-ticks", type=click.IntRange(min=2), default=10, show_default=True)
 @click.option("--heartbeat-ticks", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--snapshot-every", type=click.IntRange(min=1), default=10_000, show_default=True, help="Applied entries between snapshots.")
+@click.option("--session-ttl", type=Duration(), default="10m", show_default=True,
+              help="How long the cluster keeps a client's retry record after its last write (up to 1.5 times that); "
+              "longer than any client's timeout.")
 @click.option("--bug", "bugs", multiple=True, hidden=True, type=click.Choice(sorted(BUGS)),
               help="Debug only: turn on a known bug (see `tandem chaos --list-bugs`).")
 @click.option("--debug-faults", default="", hidden=True, help="Debug only: the chaos harness's fault file.")
@@ -79,7 +83,7 @@ def _apply_config_file(ctx: click.Context, param: click.Parameter, path: str | N
               help="Share of requests traced when the caller's traceparent did not decide.")
 def start(node_id: int, data_dir: str, listen_client: str, listen_peer: str, listen_http: str, initial_cluster: str,
           join: bool, cluster_id: int, region: str, zone: str, tick_ms: int, election_ticks: int,
-          heartbeat_ticks: int, snapshot_every: int, bugs: tuple[str, ...], debug_faults: str, log_level: str,
+          heartbeat_ticks: int, snapshot_every: int, session_ttl: float, bugs: tuple[str, ...], debug_faults: str, log_level: str,
           log_format: str, tracing: str, trace_sample_ratio: float) -> None:
     """Run one Tandem node until SIGTERM or Ctrl-C (a leader hands over leadership before it exits)."""
     from ..server.server import run
@@ -87,12 +91,15 @@ def start(node_id: int, data_dir: str, listen_client: str, listen_peer: str, lis
     cluster = parse_cluster(initial_cluster) if initial_cluster else {node_id: listen_peer}
     if not join and node_id not in cluster:
         raise click.BadParameter(f"node {node_id} is not in the initial cluster", param_hint="--initial-cluster")
+    if session_ttl < 1:
+        raise click.BadParameter("must be at least 1s", param_hint="--session-ttl")
     if election_ticks <= heartbeat_ticks:
         raise click.BadParameter("must be larger than --heartbeat-ticks", param_hint="--election-ticks")
     member = Member(node_id, listen_peer, listen_client, f"http://{listen_http}", region, zone)
     node = NodeConfig(member=member, cluster_id=cluster_id, tick_ms=tick_ms, election_ticks=election_ticks,
                       heartbeat_ticks=heartbeat_ticks, snapshot_every=snapshot_every,
-                      keep_entries=min(5_000, snapshot_every), bugs=frozenset(bugs))
+                      keep_entries=min(5_000, snapshot_every), session_ttl_s=round(session_ttl),
+                      bugs=frozenset(bugs))
     cfg = ServerConfig(node=node, data_dir=data_dir, listen_peer=listen_peer, listen_client=listen_client,
                        listen_http=listen_http, initial_cluster=cluster, join=join, log_level=log_level,
                        debug_faults=debug_faults, log_format=log_format, tracing=tracing,

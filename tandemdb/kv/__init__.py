@@ -15,6 +15,7 @@ from .commands import (
     Put,
     Range,
     RequestOp,
+    SessionSweep,
     Txn,
     prefix_end,
 )
@@ -33,6 +34,7 @@ from .results import (
     PutResult,
     RangeResult,
     Result,
+    SessionSweepResult,
     TxnResult,
 )
 from .store import KVStore
@@ -66,6 +68,8 @@ __all__ = [
     "RangeResult",
     "RequestOp",
     "Result",
+    "SessionSweep",
+    "SessionSweepResult",
     "Txn",
     "TxnResult",
     "decode_batch",

@@ -110,7 +110,19 @@ class Compact(msgspec.Struct, tag="compact", array_like=True, gc=False, omit_def
     seq: int = 0
 
 
-Command = Range | Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact
+SESSION_IDLE_SWEEPS = 3  # with a sweep every half TTL, a record this many epochs old was idle for a TTL or more
+
+
+class SessionSweep(msgspec.Struct, tag="session_sweep", array_like=True, gc=False):
+    """Forget the idempotency records of clients idle for a while; the leader proposes one every half session TTL.
+
+    A client's record is its last ``(seq, result)``, replayed to a retry of that seq. Each sweep starts a new
+    session epoch; a record last used ``SESSION_IDLE_SWEEPS`` epochs ago or earlier goes, so a client is forgotten
+    after at least one session TTL without writes. Its next write, with a later seq, starts a new record.
+    """
+
+
+Command = Range | Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact | SessionSweep
 
 
 def prefix_end(prefix: bytes) -> bytes:

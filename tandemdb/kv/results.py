@@ -72,6 +72,11 @@ class CompactResult(msgspec.Struct, tag="compact", array_like=True, gc=False):
     revision: int
 
 
+class SessionSweepResult(msgspec.Struct, tag="session_sweep", array_like=True, gc=False):
+    revision: int
+    forgotten: int  # client records dropped
+
+
 class ErrorCode(StrEnum):
     COMPACTED = "compacted"  # the revision asked for is compacted; see ``compact_revision``
     FUTURE_REVISION = "future_revision"
@@ -106,6 +111,7 @@ Result = (
     | LeaseGrantResult
     | LeaseRevokeResult
     | CompactResult
+    | SessionSweepResult
     | ErrorResult
 )
 

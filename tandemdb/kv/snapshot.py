@@ -15,6 +15,7 @@ class Session(msgspec.Struct, array_like=True, gc=False):
     client_id: int
     seq: int
     result: Result
+    epoch: int = 0  # the session epoch of its last use (see ``SessionSweep``); absent before sweeps existed
 
 
 class Snapshot(msgspec.Struct, array_like=True, gc=False):
@@ -27,6 +28,7 @@ class Snapshot(msgspec.Struct, array_like=True, gc=False):
     log: list[KeyValue]  # every change after ``compact_revision``, in (revision, sub-revision) order
     leases: list[tuple[int, int]]  # (id, ttl_s) by id; attached keys follow from the latest versions
     sessions: list[Session]  # by client id
+    session_epoch: int = 0  # SessionSweeps applied so far
 
 
 encode = msgspec.msgpack.Encoder().encode

@@ -27,7 +27,9 @@ from .commands import (
     LeaseRevoke,
     Put,
     Range,
+    SESSION_IDLE_SWEEPS,
     RequestOp,
+    SessionSweep,
     Txn,
 )
 from .index import KeyIndex, in_span
@@ -46,6 +48,7 @@ from .results import (
     PutResult,
     RangeResult,
     Result,
+    SessionSweepResult,
     TxnResult,
 )
 from .validate import (
@@ -86,6 +89,7 @@ class KVStore:
             LeaseGrant: self._apply_lease_grant,
             LeaseRevoke: self._apply_lease_revoke,
             Compact: self._apply_compact,
+            SessionSweep: self._apply_session_sweep,
         }
         self._clear()
 
@@ -94,7 +98,8 @@ class KVStore:
         self._versions = self._index.versions
         self._leases = LeaseTable()
         self._events: list[Event] = []  # every change after the compact revision, in order
-        self._sessions: dict[int, tuple[int, Result]] = {}  # client id -> (last seq, its result)
+        self._sessions: dict[int, tuple[int, Result, int]] = {}  # client id -> (last seq, its result, epoch)
+        self._session_epoch = 0  # SessionSweeps applied so far
         self._revision = 0
         self._compact_revision = 0
         self._live = 0  # live keys
@@ -140,8 +145,16 @@ class KVStore:
         except Rejected as e:
             result = ErrorResult(self._revision, e.code, e.message, e.compact_revision)
         if client:
-            self._sessions[client] = (cmd.seq, result)
+            self._sessions[client] = (cmd.seq, result, self._session_epoch)
         return result
+
+    def _apply_session_sweep(self, cmd: SessionSweep, revision: int) -> SessionSweepResult:
+        self._session_epoch += 1
+        last_kept = self._session_epoch - SESSION_IDLE_SWEEPS
+        idle = [client for client, (_, _, epoch) in self._sessions.items() if epoch <= last_kept]
+        for client in idle:
+            del self._sessions[client]
+        return SessionSweepResult(self._revision, len(idle))
 
     def _apply_put(self, cmd: Put, revision: int) -> PutResult:
         key = cmd.key
@@ -379,9 +392,10 @@ class KVStore:
                 if first.mod_revision <= compacted:
                     base.append(first)
         leases = [(info.id, info.ttl_s) for info in self._leases.infos()]
-        sessions = [snap.Session(c, seq, result) for c, (seq, result) in sorted(self._sessions.items())]
+        sessions = [snap.Session(c, *session) for c, session in sorted(self._sessions.items())]
         log = [e.kv for e in self._events]
-        return snap.encode(snap.Snapshot(snap.FORMAT, self._revision, compacted, base, log, leases, sessions))
+        state = snap.Snapshot(snap.FORMAT, self._revision, compacted, base, log, leases, sessions, self._session_epoch)
+        return snap.encode(state)
 
     def restore(self, data: bytes) -> None:
         """Replace the whole state with a snapshot's (``b""``: the empty state). Bad data raises, changing nothing."""
@@ -422,7 +436,8 @@ class KVStore:
                     if kv.lease not in self._leases:
                         raise ValueError(f"KV snapshot: key {key!r} is attached to unknown lease {kv.lease}")
                     self._leases.attach(kv.lease, key)
-        self._sessions = {s.client_id: (s.seq, s.result) for s in state.sessions}
+        self._sessions = {s.client_id: (s.seq, s.result, s.epoch) for s in state.sessions}
+        self._session_epoch = state.session_epoch
 
 def _passes_filters(op: Range, kv: KeyValue) -> bool:
     return (

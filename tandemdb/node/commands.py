@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from ..kv.commands import Compact, DeleteRange, LeaseGrant, LeaseRevoke, Put, Txn
+from ..kv.commands import Compact, DeleteRange, LeaseGrant, LeaseRevoke, Put, SessionSweep, Txn
 from ..wire.client_api import Member
 
 
@@ -18,7 +18,7 @@ class PublishMember(msgspec.Struct, tag="publish_member", array_like=True):
 
 
 WriteCommand = Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact
-GroupCommand = Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact | PublishMember
+GroupCommand = Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact | SessionSweep | PublishMember
 
 
 class GroupState(msgspec.Struct, array_like=True):

@@ -22,6 +22,7 @@ class NodeConfig:
     keep_entries: int = 5_000  # entries kept after a snapshot, so a slightly lagging follower needs no snapshot
     max_watch_events: int = 1000  # events per watch response
     promote_min_ratio: float = 0.9  # a learner is promoted only once its log reaches this share of the leader's
+    session_ttl_s: int = 600  # a client's retry record is forgotten after 1 to 1.5 times this long without writes
     bugs: frozenset[str] = field(default_factory=frozenset)
 
     @property

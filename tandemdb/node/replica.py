@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..kv import ErrorResult, KVStore, LeaseGrantResult, LeaseRevoke, LeaseRevokeResult, Range
+from ..kv import ErrorResult, KVStore, LeaseGrantResult, LeaseRevoke, LeaseRevokeResult, Range, SessionSweep
 from ..raft.bugs import BUGS as RAFT_BUGS
 from ..raft.config import Config, Rng
 from ..raft.errors import NoLeaderError, NotLeaderError, ProposalDroppedError
@@ -97,6 +97,8 @@ class Replica:
         self.leases = LeaseTimer(1000 / cfg.tick_ms)
         self.transfers: list[tuple[Waiter, int]] = []
         self.publish_at = 0  # the tick at which to announce this node's member record again if needed
+        self.sweep_ticks = cfg.ticks(cfg.session_ttl_s * 500)  # SessionSweeps come every half session TTL
+        self.sweep_at = 0  # the tick at which the leader proposes the next one
         self.stats = GroupStats()
         self.traces = EntryTraces(group, node.trace)
 
@@ -411,6 +413,9 @@ class Replica:
             retry = self.cfg.ticks(1000)
             for lease_id in self.leases.expired(now, retry):
                 self.queued.append((LeaseRevoke(lease_id), None))
+            if now >= self.sweep_at:
+                self.sweep_at = now + self.sweep_ticks
+                self.queued.append((SessionSweep(), None))
         self._maybe_publish(now)
 
     def _expire(self, now: int) -> None:
@@ -467,6 +472,7 @@ class Replica:
             now = self.node.now
             for info in self.kv.leases():
                 self.leases.start(info.id, info.ttl_s, now)
+            self.sweep_at = now + self.sweep_ticks  # a new leader waits a full period, as for leases
             self.publish_at = 0
         elif was_leader and not now_leader:
             self.leases.clear()

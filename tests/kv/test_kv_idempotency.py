@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from tandemdb.kv import (
     Compact,
     Compare,
@@ -12,8 +14,10 @@ from tandemdb.kv import (
     Put,
     PutResult,
     Range,
+    SessionSweep,
     Txn,
 )
+from tandemdb.kv import snapshot as snap
 
 from kv_helpers import one
 
@@ -66,3 +70,49 @@ def test_every_write_command_is_idempotent():
     for cmd in (LeaseGrant(1, 10, client_id=4, seq=1), Compact(1, client_id=4, seq=2)):
         assert one(store, cmd) == one(store, cmd)  # a repeat would fail as "exists" / "compacted"
     assert store.stats().clients == 1
+
+
+def sweep(store: KVStore, times: int = 1) -> list[int]:
+    return [one(store, SessionSweep()).forgotten for _ in range(times)]
+
+
+def test_a_client_idle_for_three_sweeps_is_forgotten_and_a_busy_one_is_kept():
+    store = KVStore()
+    one(store, Put(b"k", b"1", client_id=1, seq=1))
+    one(store, Put(b"k", b"2", client_id=2, seq=1))
+    assert sweep(store, 2) == [0, 0]
+    one(store, Put(b"k", b"3", client_id=2, seq=2))  # client 2 writes again in the second epoch
+    assert sweep(store) == [1]  # the third sweep: client 1 was last seen three epochs ago
+    assert store.stats().clients == 1
+    assert sweep(store, 2) == [0, 1]  # client 2 last wrote in epoch 2: two whole epochs (3 and 4) without it
+    assert store.stats().clients == 0
+    assert store.revision == 3  # sweeps change no key and take no revision
+
+
+def test_a_forgotten_client_starts_a_new_record_with_its_next_seq():
+    store = KVStore()
+    one(store, Put(b"k", b"1", client_id=1, seq=1))
+    sweep(store, 3)
+    assert one(store, Put(b"k", b"2", client_id=1, seq=2)) == PutResult(2, None)
+    assert one(store, Put(b"k", b"2", client_id=1, seq=2)) == PutResult(2, None)  # deduplicated again
+    assert store.revision == 2
+
+
+def test_session_epochs_survive_a_snapshot_and_old_snapshots_still_load():
+    store = KVStore()
+    one(store, Put(b"k", b"1", client_id=1, seq=1))
+    sweep(store, 2)
+    one(store, Put(b"k", b"2", client_id=2, seq=1))
+    copy = KVStore()
+    copy.restore(store.snapshot())
+    assert copy.snapshot() == store.snapshot()
+    assert sweep(copy) == sweep(store) == [1]  # client 1 goes in both, client 2 stays in both
+    assert copy.snapshot() == store.snapshot()
+
+    old = snap.decode(store.snapshot())  # the format before sweeps: no epochs at all
+    sessions = [[s.client_id, s.seq, s.result] for s in old.sessions]
+    legacy = msgspec.msgpack.encode([old.format, old.revision, old.compact_revision, old.base, old.log, old.leases, sessions])
+    restored = KVStore()
+    restored.restore(legacy)
+    assert restored.stats().clients == 1
+    assert sweep(restored, 3) == [0, 0, 1]
