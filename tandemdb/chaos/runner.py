@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .cluster import ChaosCluster
 from .generator import NemesisDriver
-from .history import Recorder, to_jsonl
+from ..checker.history import Recorder, to_jsonl
 from .nemesis import NEMESES, Context
 from .net import open_net
 from .progress import Progress

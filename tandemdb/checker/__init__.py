@@ -1,14 +1,14 @@
 """Checkers for recorded client histories: linearizability of key-value registers (here), the bank
 invariants (``checker.bank``) and list-append transactional anomalies (``checker.list_append``)."""
 
-from tandemdb.checker.history import HistoryRecorder, Op, Value, from_jsonl, to_jsonl
-from tandemdb.checker.linearizability import CheckResult, KeyFailure, check, describe
+from tandemdb.checker.history import Op, Recorder, from_jsonl, to_jsonl
+from tandemdb.checker.linearizability import CheckResult, KeyFailure, Value, check, describe
 
 __all__ = [
     "CheckResult",
-    "HistoryRecorder",
     "KeyFailure",
     "Op",
+    "Recorder",
     "Value",
     "check",
     "describe",

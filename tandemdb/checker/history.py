@@ -1,80 +1,80 @@
-"""History records of client operations on a key-value register, and a recorder that builds them.
+"""Histories of client operations, as every checker reads them, and the recorder that builds them.
 
-A history follows Jepsen's convention: every operation is invoked, then resolves as ``ok`` (it took effect
-and returned ``output``), ``fail`` (it definitely did not take effect) or ``info`` (indeterminate: it may
-have taken effect at any moment after ``invoke``, or never, so ``complete`` stays ``None``).
+Jepsen's convention: an op is invoked, then resolves as ``ok`` (it took effect and returned ``output``),
+``fail`` (it certainly did not take effect) or ``info`` (unknown: it may take effect at any time after
+``invoke``, or never). ``complete`` is when the client got its answer or gave up, also for ``info`` ops (for
+plots; the checkers treat an ``info`` op as never completing). ``f`` names the operation; ``value`` and
+``output`` are workload-specific (the register model of ``checker.linearizability`` documents its own). Times
+are whatever the recorder's clock gives: seconds of a chaos run, microseconds of a simulation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import msgspec
 
-Value = str | int | None
-
-KINDS = ("read", "write", "cas")
 STATUSES = ("ok", "fail", "info")
 
 
-class Op(msgspec.Struct, kw_only=True):
-    """One client operation on one key.
-
-    ``value``: the value written (write), ``[expected, new]`` (cas), None (read).
-    ``output``: the value read, None when absent (read); True or False (ok cas); None (write).
-    A cas that returns False observed a value other than ``expected`` and wrote nothing.
-    """
-
+class Op(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: int
     process: int
-    kind: str
-    key: str
-    value: str | int | tuple[Value, Value] | None = None
-    output: str | int | bool | None = None
-    status: str
+    f: str
+    key: str | None = None
+    value: Any = None
+    output: Any = None
+    status: str = "info"
     invoke: float
     complete: float | None = None
+    node: str = ""  # the endpoint that served it, when the workload chose one
+    error: str = ""  # why it failed or is unknown
+
+    @property
+    def latency(self) -> float | None:
+        return None if self.complete is None else self.complete - self.invoke
 
 
-class HistoryRecorder:
-    """Builds a history while a workload runs: ``invoke`` an op, then resolve it with ``ok``, ``fail`` or ``info``.
+class Recorder:
+    """Builds a history while a workload runs: ``invoke`` an op, then resolve it with ``ok``, ``fail`` or
+    ``info``. Not thread-safe: one event loop (or one simulation) owns it."""
 
-    Ops never resolved are reported as ``info``: the client does not know whether they took effect.
-    """
-
-    def __init__(self) -> None:
-        self._ops: list[Op] = []
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.ops: list[Op] = []  # in invocation order; an op's id is its position
         self._open: set[int] = set()
+        self.counts = {s: 0 for s in STATUSES}
 
-    def invoke(self, process: int, kind: str, key: str, value: object, time: float) -> int:
-        op_id = len(self._ops)
-        self._ops.append(Op(id=op_id, process=process, kind=kind, key=key, value=value, status="info", invoke=time))
-        self._open.add(op_id)
-        return op_id
+    def invoke(self, process: int, f: str, key: str | None = None, value: Any = None, node: str = "") -> Op:
+        op = Op(id=len(self.ops), process=process, f=f, key=key, value=value, node=node, invoke=self.clock())
+        self.ops.append(op)
+        self._open.add(op.id)
+        return op
 
-    def ok(self, op_id: int, output: object, time: float) -> None:
-        op = self._resolve(op_id)
-        op.status, op.output, op.complete = "ok", output, time
+    def ok(self, op: Op, output: Any = None) -> None:
+        self._resolve(op, "ok")
+        op.output = output
 
-    def fail(self, op_id: int, time: float) -> None:
-        op = self._resolve(op_id)
-        op.status, op.complete = "fail", time
+    def fail(self, op: Op, error: str = "") -> None:
+        self._resolve(op, "fail")
+        op.error = error
 
-    def info(self, op_id: int) -> None:
-        self._resolve(op_id)
+    def info(self, op: Op, error: str = "") -> None:
+        self._resolve(op, "info")
+        op.error = error
 
-    def ops(self) -> list[Op]:
-        """Copies of every op recorded so far, in invocation order."""
-        return [msgspec.structs.replace(op) for op in self._ops]
+    def close(self) -> None:
+        """Ops still open are ``info``: the client never learnt whether they took effect."""
+        for op_id in sorted(self._open):
+            self.info(self.ops[op_id], "the run ended first")
 
-    def to_jsonl(self) -> bytes:
-        return to_jsonl(self._ops)
-
-    def _resolve(self, op_id: int) -> Op:
-        if op_id not in self._open:
-            raise ValueError(f"op {op_id} is unknown or already resolved")
-        self._open.remove(op_id)
-        return self._ops[op_id]
+    def _resolve(self, op: Op, status: str) -> None:
+        if op.id not in self._open:
+            raise ValueError(f"op {op.id} is unknown or already resolved")
+        self._open.remove(op.id)
+        op.status, op.complete = status, self.clock()
+        self.counts[status] += 1
 
 
 _encoder = msgspec.json.Encoder()

@@ -10,7 +10,9 @@ bitset ints. The search is a loop with an explicit stack, never recursion. Reads
 never change the register, are linearized without branching as soon as they are legal (see ``_PURE``).
 
 Model: a register, initially None (absent). read returns the value; write sets it; cas(expected, new)
-succeeds, and sets new, iff the value equals expected. Ops with status ``fail`` never happened and are
+succeeds, and sets new, iff the value equals expected. Ops (``checker.history.Op``): ``f`` is ``read`` (output:
+the value, None when absent), ``write`` (value: the value) or ``cas`` (value: [expected, new]; output: whether
+it swapped; a refused cas observed another value and wrote nothing). Ops with status ``fail`` never happened and are
 dropped. ``info`` ops complete at +infinity and are optional: a key is linearizable as soon as every ok op
 is linearized. Events at the same instant count as concurrent (calls sort before returns).
 """
@@ -23,7 +25,10 @@ from typing import Literal
 
 import msgspec
 
-from tandemdb.checker.history import KINDS, STATUSES, Op, Value
+from tandemdb.checker.history import STATUSES, Op
+
+KINDS = ("read", "write", "cas")
+Value = str | int | None  # a register's value; None: absent
 
 # Register transitions, one code per kind of op as the model sees it.
 _READ = 0  # ok read: a is the value it returned
@@ -119,13 +124,13 @@ def _partition(ops: Iterable[Op]) -> dict[str, list[Op]]:
     by_key: dict[str, list[Op]] = {}
     ids: set[int] = set()
     for op in ops:
-        if op.kind not in KINDS or op.status not in STATUSES:
-            raise ValueError(f"op {op.id}: unknown kind {op.kind!r} or status {op.status!r}")
+        if op.f not in KINDS or op.status not in STATUSES:
+            raise ValueError(f"op {op.id}: unknown operation {op.f!r} or status {op.status!r}")
         if op.id in ids:
             raise ValueError(f"op id {op.id} appears twice")
         ids.add(op.id)
         kept = by_key.setdefault(op.key, [])
-        if op.status == "fail" or (op.status == "info" and op.kind == "read"):
+        if op.status == "fail" or (op.status == "info" and op.f == "read"):
             continue  # did not happen, or an unanswered read: no constraint on the register
         if op.status == "ok" and (op.complete is None or op.complete < op.invoke):
             raise ValueError(f"op {op.id}: an ok op needs complete >= invoke")
@@ -135,9 +140,9 @@ def _partition(ops: Iterable[Op]) -> dict[str, list[Op]]:
 
 def _transition(op: Op) -> tuple[int, Value, Value]:
     """The model's view of an op: (code, a, b) as described at the _READ... constants."""
-    if op.kind == "read":
+    if op.f == "read":
         return _READ, op.output, None
-    if op.kind == "write":
+    if op.f == "write":
         return _WRITE, op.value, None
     if not isinstance(op.value, (tuple, list)) or len(op.value) != 2:
         raise ValueError(f"op {op.id}: a cas value must be [expected, new], not {op.value!r}")
@@ -297,9 +302,9 @@ def describe(result: CheckResult, ops: Iterable[Op]) -> str:
 
 
 def _render(op: Op) -> str:
-    if op.kind == "read":
+    if op.f == "read":
         action = f"read -> {op.output!r}"
-    elif op.kind == "write":
+    elif op.f == "write":
         action = f"write {op.value!r}"
     else:
         action = f"cas {op.value[0]!r} -> {op.value[1]!r}" + ("" if op.status == "info" else f" = {op.output}")

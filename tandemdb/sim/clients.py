@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..checker.history import HistoryRecorder
+from ..checker.history import Recorder
 from .kvsm import Command
 
 if TYPE_CHECKING:
@@ -36,21 +36,21 @@ class SimClient:
         self.op: Pending | None = None
         self.next_value = client_id * 1_000_000  # values written are unique, which sharpens the checker
 
-    def next_op(self, history: HistoryRecorder) -> None:
+    def next_op(self, history: Recorder) -> None:
         rng, now = self.sim.rng, self.sim.now
         key = rng.choice(KEYS)
         r = rng.random()
         if r < 0.4:
-            op_id = history.invoke(self.id, "read", key, None, now)
+            op_id = history.invoke(self.id, "read", key).id
             cmd = None
         else:
             self.next_value += 1
             if r < 0.8:
-                op_id = history.invoke(self.id, "write", key, self.next_value, now)
+                op_id = history.invoke(self.id, "write", key, self.next_value).id
                 cmd = Command(op_id, "write", key, self.next_value)
             else:
                 expected = rng.choice(self.sim.recent_values(key))
-                op_id = history.invoke(self.id, "cas", key, (expected, self.next_value), now)
+                op_id = history.invoke(self.id, "cas", key, (expected, self.next_value)).id
                 cmd = Command(op_id, "cas", key, self.next_value, expected)
         if rng.random() < 0.2:
             self.target = rng.choice(self.sim.node_ids())  # clients do not all stick to one node

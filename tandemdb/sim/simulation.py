@@ -12,7 +12,7 @@ import random
 import traceback
 from dataclasses import dataclass, field, replace
 
-from ..checker.history import HistoryRecorder
+from ..checker.history import Recorder
 from ..checker.linearizability import check, describe
 from ..raft.errors import NotLeaderError
 from ..raft.bootstrap import bootstrap
@@ -68,7 +68,7 @@ class Simulation:
         self.network = Network(self.rng)
         self.nodes: dict[int, SimNode] = {}
         self.invariants = Invariants(self.nodes)
-        self.history = HistoryRecorder()
+        self.history = Recorder(lambda: self.now)
         # Per-seed knobs ("swizzling"): each seed explores a different corner of timing and batching.
         rng = self.rng
         self.disk_us = rng.choice(((100, 1_500), (500, 8_000)))
@@ -246,7 +246,7 @@ class Simulation:
             result.ok, result.error = False, f"exception at {self.now / 1e6:.3f} s: {traceback.format_exc(limit=8)}"
         result.sim_time_us = self.now
         result.events = self.events
-        ops = self.history.ops()
+        ops = self.history.ops
         result.ops = len(ops)
         result.ops_ok = sum(1 for o in ops if o.status == "ok")
         result.committed = max((n.rn.raft.log.committed for n in self.nodes.values()), default=0)
@@ -258,7 +258,7 @@ class Simulation:
     stopping = False
 
     def _check_history(self) -> None:
-        ops = [o for o in self.history.ops() if not (o.kind == "read" and o.status != "ok")]
+        ops = [o for o in self.history.ops if not (o.f == "read" and o.status != "ok")]
         res = check(ops, max_steps=self.linearizability_steps)
         if res.valid is False:
             raise Violation("history is not linearizable: " + describe(res, ops))
@@ -346,7 +346,7 @@ class Simulation:
         client = self.clients[client_id - 1]
         if client.op is None or client.op.op_id != op_id:
             return
-        self.history.ok(op_id, output, self.now)
+        self.history.ok(self.history.ops[op_id], output)
         op = client.op
         if op.cmd is not None and (op.cmd.kind == "write" or output):
             vals = self.values.setdefault(op.key, [])
@@ -362,7 +362,7 @@ class Simulation:
         client = self.clients[client_id - 1]
         if client.op is None or client.op.op_id != op_id:
             return
-        self.history.info(op_id)
+        self.history.info(self.history.ops[op_id], "no answer before the client's deadline")
         self.trace_line(f"timeout c{client_id} op{op_id}")
         client.op = None
         client.target = self.rng.choice(self.node_ids())

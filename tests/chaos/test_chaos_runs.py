@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tandemdb.chaos import ChaosConfig, run
-from tandemdb.chaos.history import from_jsonl
+from tandemdb.checker.history import from_jsonl
 from tandemdb.cli.chaos import chaos
 from tandemdb.node.bugs import BUGS
 

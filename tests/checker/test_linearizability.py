@@ -10,26 +10,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tandemdb.checker import HistoryRecorder, Op, check, describe, from_jsonl, to_jsonl
+from tandemdb.checker import Op, Recorder, check, describe, from_jsonl, to_jsonl
 
 
 def w(id, value, invoke, complete, *, key="x", status="ok", process=None):
     return Op(
-        id=id, process=id if process is None else process, kind="write", key=key, value=value,
+        id=id, process=id if process is None else process, f="write", key=key, value=value,
         status=status, invoke=invoke, complete=None if status == "info" else complete,
     )  # fmt: skip
 
 
 def r(id, output, invoke, complete, *, key="x", status="ok", process=None):
     return Op(
-        id=id, process=id if process is None else process, kind="read", key=key, output=output,
+        id=id, process=id if process is None else process, f="read", key=key, output=output,
         status=status, invoke=invoke, complete=None if status == "info" else complete,
     )  # fmt: skip
 
 
 def cas(id, expected, new, output, invoke, complete, *, key="x", status="ok", process=None):
     return Op(
-        id=id, process=id if process is None else process, kind="cas", key=key, value=(expected, new),
+        id=id, process=id if process is None else process, f="cas", key=key, value=(expected, new),
         output=output, status=status, invoke=invoke, complete=None if status == "info" else complete,
     )  # fmt: skip
 
@@ -245,35 +245,36 @@ def test_malformed_ops_are_rejected():
     with pytest.raises(ValueError):
         check([cas(0, 1, 2, None, 0, 1)])  # ok cas without a boolean output
     with pytest.raises(ValueError):
-        check([Op(id=0, process=0, kind="delete", key="x", status="ok", invoke=0, complete=1)])
+        check([Op(id=0, process=0, f="delete", key="x", status="ok", invoke=0, complete=1)])
 
 
 # --- recorder -------------------------------------------------------------------------------------------
 
 
 def test_recorder_builds_a_history_that_round_trips_through_jsonl():
-    rec = HistoryRecorder()
-    a = rec.invoke(1, "write", "x", "a", 0.0)
-    b = rec.invoke(2, "cas", "x", ["a", "b"], 0.5)
-    c = rec.invoke(3, "read", "x", None, 0.6)
-    d = rec.invoke(4, "write", "x", "z", 0.7)
-    e = rec.invoke(5, "write", "x", "q", 0.8)
-    rec.ok(a, None, 1.0)
-    rec.ok(b, True, 2.0)
-    rec.fail(d, 2.5)
-    rec.info(e)
+    times = iter([0.0, 0.5, 0.6, 0.7, 0.8, 1.0, 2.0, 2.5, 3.0, 3.5])
+    rec = Recorder(lambda: next(times))
+    a = rec.invoke(1, "write", "x", "a")
+    b = rec.invoke(2, "cas", "x", ["a", "b"])
+    rec.invoke(3, "read", "x")
+    d = rec.invoke(4, "write", "x", "z")
+    e = rec.invoke(5, "write", "x", "q")
+    rec.ok(a)
+    rec.ok(b, True)
+    rec.fail(d, "refused")
+    rec.info(e, "timeout")
     with pytest.raises(ValueError):
-        rec.ok(a, None, 3.0)
-    ops = rec.ops()
-    assert [op.status for op in ops] == ["ok", "ok", "info", "fail", "info"]
-    assert ops[c].complete is None
-    reloaded = from_jsonl(to_jsonl(ops))
-    assert reloaded == from_jsonl(rec.to_jsonl().decode()) == [
-        Op(id=0, process=1, kind="write", key="x", value="a", status="ok", invoke=0.0, complete=1.0),
-        Op(id=1, process=2, kind="cas", key="x", value=("a", "b"), output=True, status="ok", invoke=0.5, complete=2.0),
-        Op(id=2, process=3, kind="read", key="x", status="info", invoke=0.6),
-        Op(id=3, process=4, kind="write", key="x", value="z", status="fail", invoke=0.7, complete=2.5),
-        Op(id=4, process=5, kind="write", key="x", value="q", status="info", invoke=0.8),
+        rec.ok(a)
+    rec.close()  # the read never answered
+    assert [op.status for op in rec.ops] == ["ok", "ok", "info", "fail", "info"]
+    assert rec.counts == {"ok": 2, "fail": 1, "info": 2}
+    reloaded = from_jsonl(to_jsonl(rec.ops))
+    assert reloaded == [
+        Op(id=0, process=1, f="write", key="x", value="a", status="ok", invoke=0.0, complete=1.0),
+        Op(id=1, process=2, f="cas", key="x", value=["a", "b"], output=True, status="ok", invoke=0.5, complete=2.0),
+        Op(id=2, process=3, f="read", key="x", status="info", invoke=0.6, complete=3.5, error="the run ended first"),
+        Op(id=3, process=4, f="write", key="x", value="z", status="fail", invoke=0.7, complete=2.5, error="refused"),
+        Op(id=4, process=5, f="write", key="x", value="q", status="info", invoke=0.8, complete=3.0, error="timeout"),
     ]
     assert check(reloaded).valid is True
 
@@ -318,7 +319,7 @@ def sequential_histories(draw, *, with_info: bool = True):
             if status == "ok":
                 output = current == value[0]
         status = "info" if status == "never" else status
-        ops.append(Op(id=k, process=k, kind=kind, key=key, value=value, output=output, status=status,
+        ops.append(Op(id=k, process=k, f=kind, key=key, value=value, output=output, status=status,
                       invoke=invoke, complete=complete))  # fmt: skip
     return ops, {key: state.get(key) for key in keys}
 
@@ -347,7 +348,7 @@ def test_injected_stale_read_is_detected(history, data):
 
 def _brute_force_linearizable(ops: list[Op]) -> bool:
     """Try every order of the ok ops plus any subset of the info ops that might have happened."""
-    live = [op for op in ops if op.status == "ok" or (op.status == "info" and op.kind != "read")]
+    live = [op for op in ops if op.status == "ok" or (op.status == "info" and op.f != "read")]
     required = [op for op in live if op.status == "ok"]
     maybe = [op for op in live if op.status == "info"]
     for n in range(len(maybe) + 1):
@@ -366,10 +367,10 @@ def _respects_real_time(order) -> bool:
 def _legal(order) -> bool:
     state = None
     for op in order:
-        if op.kind == "read":
+        if op.f == "read":
             if op.output != state:
                 return False
-        elif op.kind == "write":
+        elif op.f == "write":
             state = op.value
         elif op.status == "info":
             state = op.value[1] if state == op.value[0] else state
@@ -398,7 +399,7 @@ def arbitrary_histories(draw):
             output = draw(st.sampled_from([1, 2, None]))
         elif status == "ok" and kind == "cas":
             output = draw(st.booleans())
-        ops.append(Op(id=i, process=i, kind=kind, key="x", value=value, output=output, status=status,
+        ops.append(Op(id=i, process=i, f=kind, key="x", value=value, output=output, status=status,
                       invoke=invoke, complete=complete))  # fmt: skip
     return ops
 
@@ -437,7 +438,7 @@ def _concurrent_history(rng: random.Random, n_ops: int, n_keys: int, n_processes
             output = False
         if status == "info":
             output, complete = None, None
-        ops.append(Op(id=i, process=p, kind=kind, key=key, value=value, output=output, status=status,
+        ops.append(Op(id=i, process=p, f=kind, key=key, value=value, output=output, status=status,
                       invoke=invoke, complete=complete))  # fmt: skip
     return ops
 

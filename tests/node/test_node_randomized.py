@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tandemdb.checker.history import HistoryRecorder
+from tandemdb.checker.history import Recorder
 from tandemdb.checker.linearizability import check, describe
 from tandemdb.kv import Compare, ErrorResult, Put, PutResult, Range, RangeResult, Txn, TxnResult
 from tandemdb.wire.client_api import Error, ErrorKind
@@ -56,7 +56,8 @@ def _output(kind: str, reply):
 def run(seed: int, ticks: int = 500, bugs: frozenset[str] = frozenset()) -> tuple[list, int]:
     rng = random.Random(seed)
     c = Cluster(seed=seed, request_timeout_ms=3000, bugs=bugs)
-    history = HistoryRecorder()
+    now = 0
+    history = Recorder(lambda: now)  # the tick of the loop below
     clients = [Client(i, rng.choice([1, 2, 3])) for i in range(1, 5)]
     written: dict[str, list] = {k: [None] for k in KEYS}
     value = 0
@@ -83,7 +84,7 @@ def run(seed: int, ticks: int = 500, bugs: frozenset[str] = frozenset()) -> tupl
                 kind = rng.choice(["read", "read", "write", "write", "cas"])
                 value += 1
                 arg = None if kind == "read" else (value if kind == "write" else (rng.choice(written[key][-3:]), value))
-                cl.op = history.invoke(cl.id, kind, key, arg, now)
+                cl.op = history.invoke(cl.id, kind, key, arg)
                 cl.kind, cl.request, cl.reqs, cl.deadline = kind, _request(kind, key, arg, cl), set(), now + OP_TICKS
                 cl.reqs.add(c.send(cl.target, cl.request, conn=cl.id))
         c.tick()
@@ -94,8 +95,8 @@ def run(seed: int, ticks: int = 500, bugs: frozenset[str] = frozenset()) -> tupl
             c.replies[cl.id] = [(rid, r) for rid, r in c.replies[cl.id] if rid not in cl.reqs]
             done = next((r for r in replies if isinstance(r, (RangeResult, PutResult, TxnResult))), None)
             if done is not None:
-                history.ok(cl.op, _output(cl.kind, done), now)
-                op = history.ops()[cl.op]
+                history.ok(cl.op, _output(cl.kind, done))
+                op = cl.op
                 if cl.kind == "write" or (cl.kind == "cas" and done.succeeded):
                     written[op.key].append(op.value if cl.kind == "write" else op.value[1])
                 oks += 1
@@ -103,7 +104,7 @@ def run(seed: int, ticks: int = 500, bugs: frozenset[str] = frozenset()) -> tupl
                 continue
             assert not any(isinstance(r, ErrorResult) for r in replies), replies
             if now >= cl.deadline:
-                history.info(cl.op)  # unknown outcome: never retried as a new op
+                history.info(cl.op, "deadline")  # unknown outcome: never retried as a new op
                 cl.op = None
                 cl.target = rng.choice([1, 2, 3])
                 continue
@@ -116,7 +117,7 @@ def run(seed: int, ticks: int = 500, bugs: frozenset[str] = frozenset()) -> tupl
             # A request lost with a crashed node gets no reply: resend it now and then.
             if not replies and rng.random() < 0.05:
                 cl.reqs.add(c.send(cl.target, cl.request, conn=cl.id))
-    ops = [o for o in history.ops() if not (o.kind == "read" and o.status != "ok")]
+    ops = [o for o in history.ops if not (o.f == "read" and o.status != "ok")]
     return ops, oks
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ...checker.list_append import Txn, check
 from ...kv.commands import MOD, Compare, Put, Range
-from ..history import Op
+from ...checker.history import Op
 from .base import Refused, Workload
 
 ACTIVE_KEYS = 4

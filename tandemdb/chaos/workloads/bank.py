@@ -15,7 +15,7 @@ from typing import Any
 
 from ...checker.bank import BankRead, check
 from ...kv.commands import MOD, Compare, Put
-from ..history import Op
+from ...checker.history import Op
 from .base import Refused, Workload
 
 ACCOUNTS = 5

@@ -20,7 +20,7 @@ from ...client import (
     NotFoundError,
 )
 from ..cluster import ChaosCluster
-from ..history import Op, Recorder
+from ...checker.history import Op, Recorder
 
 OP_TIMEOUT_S = 2.0
 _DEFINITE = (KVError, ClusterUnavailableError, BadRequestError, NotFoundError)

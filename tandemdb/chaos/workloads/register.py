@@ -18,10 +18,9 @@ from typing import Any
 
 import msgspec
 
-from ...checker import history as register_history
 from ...checker.linearizability import CheckResult, check, describe
 from ...kv.commands import VALUE, VERSION, Compare, Put
-from ..history import Op
+from ...checker.history import Op
 from .base import Workload
 
 ACTIVE_KEYS = 3
@@ -115,38 +114,22 @@ class Register(Workload):
 
 def check_history(ops: list[Op], budget_s: float) -> dict:
     """Linearizability of every key's register, within ``budget_s`` seconds of search."""
-    history = [to_register_op(op) for op in ops]
-    result = check(history, max_steps=None, deadline=time.monotonic() + budget_s, clock=time.monotonic)
+    result = check(ops, max_steps=None, deadline=time.monotonic() + budget_s, clock=time.monotonic)
     return {
         "checker": "linearizability",
         "valid": result.valid,
         "keys_checked": result.keys_checked,
         "unknown_keys": result.unknown_keys,
         "failures": [f.key for f in result.failures],
-        "explanation": _explain(result, history),
+        "explanation": _explain(result, ops),
         "ops": sorted({i for f in result.failures for i in f.ops}),
     }
 
 
-def _explain(result: CheckResult, history: list[register_history.Op], keys: int = 3) -> str:
+def _explain(result: CheckResult, history: list[Op], keys: int = 3) -> str:
     """The checker's account of the first few keys that failed (every key is in the results)."""
     if result.valid is True:
         return ""
     text = describe(msgspec.structs.replace(result, failures=result.failures[:keys]), history)
     more = len(result.failures) - keys
     return text + (f"\n... and {more} more keys that are not linearizable" if more > 0 else "")
-
-
-def to_register_op(op: Op) -> register_history.Op:
-    value = tuple(op.value) if op.f == "cas" else op.value
-    return register_history.Op(
-        id=op.id,
-        process=op.process,
-        kind=op.f,
-        key=op.key,
-        value=value,
-        output=op.output,
-        status=op.status,
-        invoke=op.invoke,
-        complete=None if op.status == "info" else op.complete,
-    )
