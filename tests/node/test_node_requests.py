@@ -53,6 +53,50 @@ def test_one_turn_of_writes_becomes_one_raft_entry() -> None:
     assert revisions == list(range(revisions[0], revisions[0] + 100))
 
 
+def test_writes_that_arrive_while_the_log_write_syncs_share_the_next_entry() -> None:
+    c = Cluster()
+    lead = c.leader()
+    c.tick(30)
+    node = c.nodes[lead]
+    log = node.replicas[1].rn.raft.log
+    before = log.last_index()
+    first = c.send(lead, Put(b"first", b"v"))
+    syncing = node.drain()  # the entry of the first write is being synced
+    assert syncing.persist and log.last_index() == before + 1
+    later = []
+    for turn in range(5):  # five more loop turns with writes, while that sync is still running
+        later += [c.send(lead, Put(b"k%d-%d" % (turn, i), b"v")) for i in range(10)]
+        assert not node.drain().persist
+    assert log.last_index() == before + 1  # not proposed yet
+    node.storage.sync()
+    node.persisted(syncing.persist, None)
+    for conn, resp in syncing.replies:
+        c.replies[conn].append((resp.id, resp.reply))
+    for to, msgs in syncing.messages.items():
+        c.nodes[to].receive(msgs)
+    c.step()
+    assert log.last_index() == before + 2  # the 50 later writes: one entry
+    c.settle()
+    assert c.reply_to(first).revision == 1
+    assert sorted(c.reply_to(r).revision for r in later) == list(range(2, 52))
+
+
+def test_a_write_queued_behind_a_log_write_that_never_finishes_is_answered_not_applied() -> None:
+    c = Cluster()
+    lead = c.leader()
+    c.tick(30)
+    node = c.nodes[lead]
+    c.send(lead, Put(b"first", b"v"))
+    assert node.drain().persist  # and that sync never finishes
+    late = c.send(lead, Put(b"late", b"v"))
+    for _ in range(60):  # the request timeout is 5 s: 50 ticks
+        node.tick()
+        for conn, resp in node.drain().replies:
+            c.replies[conn].append((resp.id, resp.reply))
+    reply = c.reply_to(late)
+    assert isinstance(reply, Error) and reply.kind == ErrorKind.UNAVAILABLE and "not applied" in reply.message
+
+
 def test_serializable_reads_are_served_by_a_follower_from_its_own_state() -> None:
     c = Cluster()
     lead = c.leader()
