@@ -1,7 +1,8 @@
 """One pipelined connection to one node: the hello, then requests matched to their responses by id.
 
 A reader task dispatches each ``Response`` to the future of its request, or to the queue of its stream (a
-watch). When the connection breaks, every waiter gets a ``NoAnswer``.
+watch). When the connection breaks, every waiter gets a ``NoAnswer``. Requests sent in one event-loop turn go
+out together, in one socket write at the end of the turn.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class Connection:
         self._streams: dict[int, Stream] = {}
         self._next_id = 1  # id 0 is the node's, for errors about the whole connection
         self._closed_reason = ""
+        self._outbox: list[bytes] = []  # frames of this loop turn, written by ``_flush``
         self._reader_task = asyncio.create_task(self._read_loop(reader))
 
     @classmethod
@@ -175,11 +177,18 @@ class Connection:
     async def _send(self, request: Request) -> None:
         if self._closed_reason:
             raise NoAnswer(self.endpoint, self._closed_reason, sent=False)
-        self._writer.write(encode_frame(encode(request)))
+        if not self._outbox:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outbox.append(encode_frame(encode(request)))
         try:
             await self._writer.drain()
         except OSError as e:
             raise NoAnswer(self.endpoint, _describe(e), sent=True) from None
+
+    def _flush(self) -> None:
+        frames, self._outbox = self._outbox, []
+        if not self._closed_reason:  # else every waiter has had its NoAnswer
+            self._writer.write(b"".join(frames))
 
     async def _read_loop(self, reader: asyncio.StreamReader) -> None:
         reason = "connection closed by the node"

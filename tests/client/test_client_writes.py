@@ -81,3 +81,19 @@ async def test_a_write_of_unknown_outcome_retires_its_session():
     timed_out, later = pairs(node)[0], pairs(node)[-1]
     assert later[0] != timed_out[0]
     await cluster.stop()
+
+
+@async_test
+async def test_requests_of_one_loop_turn_go_out_in_one_socket_write():
+    cluster = FakeCluster(1)
+    await cluster.start()
+    async with AsyncClient(cluster.endpoints) as client:
+        await client.put("warm", "up")  # connects
+        conn = next(iter(client._cluster._conns.values())).result()
+        writes: list[bytes] = []
+        write = conn._writer.write
+        conn._writer.write = lambda data: (writes.append(data), write(data))[1]
+        results = await asyncio.gather(*(client.put(f"k{i}", "v") for i in range(20)))
+    assert len(writes) == 1
+    assert sorted(r.revision for r in results) == list(range(2, 22))
+    await cluster.stop()
