@@ -152,6 +152,67 @@ def test_9_6_prevote_does_not_change_voter_state_and_checks_the_log():
     assert c.raft(2).role == Role.LEADER and c.raft(3).lead == 2
 
 
+def _ticks_until_leader(c: Cluster, among: list[int], limit: int = 100) -> int:
+    for ticks in range(1, limit + 1):
+        for nid in among:
+            c.tick(nid)
+        c.stabilize(among)
+        if any(c.raft(n).role == Role.LEADER for n in among):
+            return ticks
+    raise AssertionError(f"no leader among {among} after {limit} ticks")
+
+
+@pytest.mark.parametrize("size", [3, 5])
+def test_followers_that_lose_the_leaders_connection_elect_a_new_one_at_once(size):
+    """The transport reports the dead leader unreachable: its followers stop honouring its lease and campaign in
+    turn by id, the first one tick later, instead of waiting out a whole randomized election timeout (10 to 19
+    ticks here). Taking turns avoids a split vote: the first one wins, in the next term."""
+    c = new_cluster(size)
+    c.elect(1)
+    c.isolate(1)  # the leader's process died
+    followers = list(range(2, size + 1))
+    for nid in followers:
+        c.raw(nid).report_unreachable(1)
+    assert _ticks_until_leader(c, followers) <= 2
+    assert c.raft(2).role == Role.LEADER and c.raft(2).term == 2
+    c = new_cluster(size)
+    c.elect(1)
+    c.isolate(1)
+    assert _ticks_until_leader(c, followers) >= c.raft(2).cfg.election_tick  # without the report
+
+
+def test_when_the_first_in_turn_is_gone_too_the_next_one_campaigns():
+    c = new_cluster(5)
+    c.elect(1)
+    c.isolate(1)
+    c.isolate(2)
+    for nid in (3, 4, 5):
+        c.raw(nid).report_unreachable(1)
+    assert _ticks_until_leader(c, [3, 4, 5]) <= 4
+    assert c.raft(3).role == Role.LEADER and c.raft(3).term == 2
+
+
+def test_a_follower_that_alone_loses_the_leader_cannot_depose_it():
+    """PreVote keeps the early campaign harmless: the other follower still hears the leader and refuses."""
+    c = new_cluster(3)
+    c.elect(1)
+    c.raw(3).report_unreachable(1)  # only 3's connection to the leader broke
+    for _ in range(c.raft(3).cfg.election_tick):
+        c.tick(3)
+        c.tick_heartbeat(1)
+        c.stabilize()
+    assert c.raft(1).role == Role.LEADER and c.raft(1).term == 1
+    assert c.raft(3).term == 1 and c.nodes[3].storage.hard_state.term == 1
+
+
+def test_lease_based_reads_keep_the_followers_honouring_the_lease():
+    c = new_cluster(3, read_only_option=ReadOnlyOption.LEASE_BASED)
+    c.elect(1)
+    before = (c.raft(2).election_elapsed, c.raft(2).randomized_election_timeout)
+    c.raw(2).report_unreachable(1)
+    assert (c.raft(2).election_elapsed, c.raft(2).randomized_election_timeout) == before
+
+
 # -- 6.2 CheckQuorum and 4.2.3 disruptive servers -----------------------------------------------------------------
 
 
