@@ -19,7 +19,7 @@ def test_nearest_rank_percentiles() -> None:
     assert percentile([], 50) is None
 
 
-def test_failover_outage_is_the_longest_gap_after_the_kill() -> None:
+def test_failover_outage_ends_with_the_first_write_sent_and_answered_after_the_kill() -> None:
     # Writes every 10 ms; the leader dies at 1.0; one reply lands just after; writes resume at 2.5.
     ends = [i / 100 for i in range(1, 100)] + [1.0005] + [2.5 + i / 100 for i in range(50)]
     pairs = [(end - 0.005, end) for end in ends] + [(0.999, 2.5)]  # one write waited through the outage
@@ -27,6 +27,15 @@ def test_failover_outage_is_the_longest_gap_after_the_kill() -> None:
     assert summary["recovered"] is True
     assert summary["unavailable_s"] == 1.5
     assert summary["p999_ms"] == 1501.0
+
+
+def test_a_later_stall_is_not_counted_as_the_failover() -> None:
+    # The leader dies at 1.0, writes resume at 1.2; later nothing completes between 2.0 and 2.4.
+    ends = [i / 100 for i in range(1, 100)] + [1.2 + i / 100 for i in range(80)] + [2.4 + i / 100 for i in range(50)]
+    pairs = [(end - 0.005, end) for end in ends]
+    summary = Failover(100).summarize(Latencies(pairs, 0.0, 3.0), killed_at=1.0)
+    assert summary["recovered"] is True
+    assert summary["unavailable_s"] == 0.2
 
 
 def test_failover_without_recovery_runs_to_the_end_of_the_window() -> None:
