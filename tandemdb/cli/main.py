@@ -2,41 +2,52 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from .. import __version__
-from .bench import bench
-from .chaos import chaos
 from .common import client_options
-from .demo import demo
-from .endpoint import endpoint
-from .kv import compaction, delete, get, put, watch
-from .lease import lease
-from .member import member, move_leader
-from .sim import sim
-from .snapshot import snapshot
-from .snapshot_restore import restore
-from .start import start
-from .txn import txn
+
+# Each subcommand is imported when it runs (or when help lists it): `tandem get` need not import the
+# simulator, the chaos harness and the benchmarks first.
+_COMMANDS = {
+    "sim": "sim:sim",
+    "chaos": "chaos:chaos",
+    "start": "start:start",
+    "demo": "demo:demo",
+    "bench": "bench:bench",
+    "put": "kv:put",
+    "get": "kv:get",
+    "del": "kv:delete",
+    "txn": "txn:txn",
+    "watch": "kv:watch",
+    "compaction": "kv:compaction",
+    "lease": "lease:lease",
+    "member": "member:member",
+    "move-leader": "member:move_leader",
+    "endpoint": "endpoint:endpoint",
+    "snapshot": "snapshot:snapshot",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in _COMMANDS:
+            return None
+        module, attr = _COMMANDS[name].split(":")
+        return getattr(importlib.import_module(f"{__package__}.{module}"), attr)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tandem")
 @client_options
 def cli() -> None:
     """Tandem: a replicated database built on Raft, with the tools that prove it correct."""
-
-
-cli.add_command(sim)
-cli.add_command(chaos)
-cli.add_command(start)
-cli.add_command(demo)
-cli.add_command(bench)
-for command in (put, get, delete, txn, watch, compaction, lease, member, move_leader, endpoint, snapshot):
-    cli.add_command(command)
-snapshot.add_command(restore)
 
 
 # The client options belong to the group, but etcdctl users also write them after the command

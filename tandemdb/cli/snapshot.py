@@ -69,3 +69,8 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)  # make the rename itself durable
     finally:
         os.close(dir_fd)
+
+
+from .snapshot_restore import restore  # noqa: E402 - a subcommand of the group above, in a module of its own
+
+snapshot.add_command(restore)
