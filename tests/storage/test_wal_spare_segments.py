@@ -72,7 +72,7 @@ def test_an_unused_spare_is_deleted_at_close_and_a_leftover_one_at_recovery(tmp_
     path = str(tmp_path / "node")
     node = open_node(RealDisk(), path, segment_size=SEGMENT)
     with SpareSegments(node.wal) as spares:
-        node.wal.spares.request()
+        spares.request()
         wait_for_spare(spares, 1)
         assert "spare-1.tmp" in os.listdir(node.wal.directory)
     assert "spare-1.tmp" not in os.listdir(node.wal.directory)
@@ -88,7 +88,7 @@ def test_a_batch_larger_than_the_spare_gets_a_segment_of_its_own_size(tmp_path):
     path = str(tmp_path / "node")
     node = open_node(RealDisk(), path, segment_size=SEGMENT)
     with SpareSegments(node.wal) as spares:
-        node.wal.spares.request()
+        spares.request()
         wait_for_spare(spares, 1)
         for first, count, size in ((1, 1, 100), (2, 3, SEGMENT)):  # then three segments' worth in one batch
             node.group(1).append(entries(1, first, count, size=size))

@@ -104,16 +104,14 @@ class Append(Workload):
         keys = [f"{PREFIX}{i:05d}" for i in range(1, self.keys_made + 1)]
         process = self.new_process()
 
+        async def fetch() -> list:
+            kvs = (await self.clients.any().get(PREFIX, prefix=True)).kvs
+            lists = {kv.key.decode(): decode(kv.value) for kv in kvs}
+            return [["r", k, lists.get(k, [])] for k in keys]
+
         async def read() -> bool:
             op = self.recorder.invoke(process, "txn", value=[["r", k, None] for k in keys], node="final")
-            try:
-                kvs = (await self.clients.any().get(PREFIX, prefix=True)).kvs
-            except Exception as e:  # noqa: BLE001 - retried by final_reads
-                self.recorder.fail(op, f"{type(e).__name__}: {e}")
-                return False
-            lists = {kv.key.decode(): decode(kv.value) for kv in kvs}
-            self.recorder.ok(op, [["r", k, lists.get(k, [])] for k in keys])
-            return True
+            return await self.final_read(op, fetch)
 
         return await self.final_reads(read)
 

@@ -83,13 +83,7 @@ class Bank(Workload):
 
         async def read() -> bool:
             op = self.recorder.invoke(process, "read", node="final")
-            try:
-                balances = await self._read(self.clients.any())
-            except Exception as e:  # noqa: BLE001 - retried by final_reads
-                self.recorder.fail(op, f"{type(e).__name__}: {e}")
-                return False
-            self.recorder.ok(op, balances)
-            return True
+            return await self.final_read(op, lambda: self._read(self.clients.any()))
 
         return await self.final_reads(read)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...client import (
@@ -130,6 +131,16 @@ class Workload:
     def check(ops: list[Op], budget_s: float) -> dict:
         """{"valid": True | False | None, ...details} for the history."""
         raise NotImplementedError
+
+    async def final_read(self, op: Op, fetch: Callable[[], Awaitable[Any]]) -> bool:
+        """One attempt of a final read: ``op`` is ok with what ``fetch()`` returns, or fails with its error."""
+        try:
+            output = await fetch()
+        except Exception as e:  # noqa: BLE001 - final_reads tries again
+            self.recorder.fail(op, f"{type(e).__name__}: {e}")
+            return False
+        self.recorder.ok(op, output)
+        return True
 
     async def final_reads(self, read, timeout: float = 60.0) -> bool:
         """Run ``read()`` (which records one op) until one succeeds or ``timeout`` passes."""

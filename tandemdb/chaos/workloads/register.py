@@ -94,14 +94,15 @@ class Register(Workload):
 
         async def read_all() -> bool:
             client = self.clients.any()
+
+            async def fetch() -> int | None:
+                kvs = (await client.get(remaining[0])).kvs
+                return int(kvs[0].value) if kvs else None
+
             while remaining:
                 op = self.recorder.invoke(process, "read", remaining[0], node="final")
-                try:
-                    kvs = (await client.get(remaining[0])).kvs
-                except Exception as e:  # noqa: BLE001 - retried by final_reads
-                    self.recorder.fail(op, f"{type(e).__name__}: {e}")
+                if not await self.final_read(op, fetch):
                     return False
-                self.recorder.ok(op, int(kvs[0].value) if kvs else None)
                 remaining.pop(0)
             return True
 
