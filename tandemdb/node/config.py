@@ -23,6 +23,15 @@ class NodeConfig:
     max_watch_events: int = 1000  # events per watch response
     promote_min_ratio: float = 0.9  # a learner is promoted only once its log reaches this share of the leader's
     session_ttl_s: int = 600  # a client's retry record is forgotten after 1 to 1.5 times this long without writes
+    # Raft knobs; the defaults suit a real cluster, the simulator varies them per seed.
+    check_quorum: bool = True
+    pre_vote: bool = True
+    lease_reads: bool = False  # serve linearizable reads from the leader's lease (needs check_quorum)
+    max_clock_drift_ticks: int = 2  # with lease reads: how many ticks slower this clock may run than the others'
+    max_size_per_msg: int = 1 << 20
+    max_inflight_msgs: int = 256
+    snapshot_chunk_size: int = 1 << 20
+    record_applied: bool = False  # simulator: list every applied entry in ``Output.applied``, for its checks
     bugs: frozenset[str] = field(default_factory=frozenset)
 
     @property

@@ -1,9 +1,9 @@
 """``Node``: every Raft group this node hosts, behind one event-in, actions-out interface.
 
 The shell's loop, once per turn: feed events (``tick``, ``receive``, ``request``, ``persisted``, ...), then
-call ``drain`` and carry out the ``Output``: send each destination its messages in one frame, hand the
-storage's pending batch to the disk thread if ``persist`` is set (calling ``persisted(token, error)`` once it
-is durable), and write the replies to their connections.
+call ``drain`` and carry out the ``Output``: send each destination its messages in one frame, make ``batch``
+durable if ``persist`` is set (calling ``persisted(persist, error)`` once it is), and write the replies to
+their connections. Batches must be made durable in the order they were drained.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from .. import __version__
 from ..kv import Compact, DeleteRange, LeaseGrant, LeaseRevoke, Put, Range, Txn
 from ..raft.bootstrap import bootstrap
 from ..raft.config import Rng
-from ..raft.types import HardState, Message, Role
+from ..raft.types import Entry, HardState, Message, Role
 from ..storage.node_storage import NodeStorage
+from ..storage.record import WriteBatch
 from ..wire.client_api import (
     Error,
     ErrorKind,
@@ -60,10 +61,12 @@ _WRITES = (Put, DeleteRange, Txn, LeaseGrant, LeaseRevoke, Compact)
 @dataclass
 class Output:
     messages: dict[int, list[GroupMessage]] = field(default_factory=dict)  # destination node -> its messages
-    persist: int = 0  # nonzero: make the storage's pending writes durable, then call ``persisted(persist, err)``
+    persist: int = 0  # nonzero: make ``batch`` durable, then call ``persisted(persist, err)``
+    batch: WriteBatch | None = None  # the log records (of every group) to write and sync, set with ``persist``
     replies: list[tuple[int, Response]] = field(default_factory=list)  # (connection, response)
     log: list[NodeEvent] = field(default_factory=list)  # notable events, for the node's log
     traces: list[TracePoint] = field(default_factory=list)  # steps of traced requests (``node/tracing.py``)
+    applied: list[tuple[int, list[Entry]]] = field(default_factory=list)  # (group, entries): cfg.record_applied
 
 
 class Node:
@@ -244,6 +247,7 @@ class Node:
             self._inflight[self._token] = writing
             self._sync_needed = False
             out.persist = self._token
+            out.batch = self.storage.take_batch()
         return out
 
     def status(self, rep: Replica | None = None) -> StatusResult:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..kv import ErrorResult, KVStore, LeaseGrantResult, LeaseRevoke, LeaseRevokeResult, Range, SessionSweep
 from ..raft.bugs import BUGS as RAFT_BUGS
-from ..raft.config import Config, Rng
+from ..raft.config import Config, ReadOnlyOption, Rng
 from ..raft.errors import NoLeaderError, NotLeaderError, ProposalDroppedError
 from ..raft.rawnode import RawNode, Ready
 from ..raft.types import (
@@ -77,8 +77,13 @@ class Replica:
                 election_tick=cfg.election_ticks,
                 heartbeat_tick=cfg.heartbeat_ticks,
                 applied=snap.meta.index,
-                check_quorum=True,
-                pre_vote=True,
+                check_quorum=cfg.check_quorum,
+                pre_vote=cfg.pre_vote,
+                read_only_option=ReadOnlyOption.LEASE_BASED if cfg.lease_reads else ReadOnlyOption.SAFE,
+                max_clock_drift_ticks=cfg.max_clock_drift_ticks,
+                max_size_per_msg=cfg.max_size_per_msg,
+                max_inflight_msgs=cfg.max_inflight_msgs,
+                snapshot_chunk_size=cfg.snapshot_chunk_size,
                 bugs=cfg.bugs & RAFT_BUGS.keys(),
                 # Client writes reaching a follower are redirected before they get here; only the node's own
                 # announcements (``PublishMember``) are forwarded to the leader by Raft.
@@ -264,6 +269,8 @@ class Replica:
 
     # -- applying -------------------------------------------------------------------------------------------------------
     def _apply(self, entries: list[Entry]) -> None:
+        if self.cfg.record_applied:
+            self.node._out.applied.append((self.group, entries))
         for e in entries:
             if e.type == EntryType.CONF_CHANGE:
                 self._apply_conf_change(e)

@@ -198,9 +198,7 @@ class Server:
             self.peers.send(to, msgs)
         if out.persist:
             token, loop = out.persist, self.loop
-            self.committer.submit(
-                self.storage.take_batch(), lambda err: loop.call_soon_threadsafe(self._on_persisted, token, err)
-            )
+            self.committer.submit(out.batch, lambda err: loop.call_soon_threadsafe(self._on_persisted, token, err))
         if out.replies:
             by_conn: dict[int, list[Response]] = defaultdict(list)
             for conn, resp in out.replies:

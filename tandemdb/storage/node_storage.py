@@ -94,7 +94,10 @@ class NodeStorage:
 
     def sync(self) -> None:
         """Write everything pending and make it durable, on this thread."""
-        batch = self.take_batch()
+        self.commit(self.take_batch())
+
+    def commit(self, batch: WriteBatch) -> None:
+        """Write ``batch`` (taken earlier) and make it durable, on this thread."""
         self.wal.write([batch])
         self.wal.sync()
 

@@ -60,7 +60,7 @@ class Cluster:
                         self.nodes[to].receive(msgs)
                 if not out.persist:
                     break
-                node.storage.sync()
+                node.storage.commit(out.batch)
                 node.persisted(out.persist, None)
 
     def tick(self, n: int = 1) -> None:

@@ -68,7 +68,7 @@ def test_writes_that_arrive_while_the_log_write_syncs_share_the_next_entry() -> 
         later += [c.send(lead, Put(b"k%d-%d" % (turn, i), b"v")) for i in range(10)]
         assert not node.drain().persist
     assert log.last_index() == before + 1  # not proposed yet
-    node.storage.sync()
+    node.storage.commit(syncing.batch)
     node.persisted(syncing.persist, None)
     for conn, resp in syncing.replies:
         c.replies[conn].append((resp.id, resp.reply))
