@@ -46,7 +46,7 @@ def status(ctx: click.Context, path: Path) -> None:
         raise click.ClickException(f"{path}: {e}") from None
     state = decode_state(backup.state)
     kv = KVStore()
-    kv.restore(state.kv)
+    kv.restore(state.machine)
     info = {"hash": f"{zlib.crc32(data):08x}", "revision": backup.revision, "keys": kv.stats().keys,
             "size": len(data), "index": backup.index, "group": backup.group, "cluster_id": backup.cluster_id,
             "members": [m.id for m in state.members]}

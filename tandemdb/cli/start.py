@@ -86,7 +86,7 @@ def start(node_id: int, data_dir: str, listen_client: str, listen_peer: str, lis
           heartbeat_ticks: int, snapshot_every: int, session_ttl: float, bugs: tuple[str, ...], debug_faults: str, log_level: str,
           log_format: str, tracing: str, trace_sample_ratio: float) -> None:
     """Run one Tandem node until SIGTERM or Ctrl-C (a leader hands over leadership before it exits)."""
-    from ..server.server import run
+    from ..server.server import CoreFailure, run
 
     cluster = parse_cluster(initial_cluster) if initial_cluster else {node_id: listen_peer}
     if not join and node_id not in cluster:
@@ -109,6 +109,9 @@ def start(node_id: int, data_dir: str, listen_client: str, listen_peer: str, lis
     except StorageError as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(2)
+    except CoreFailure as e:
+        click.echo(f"Error: node {node_id} stopped: {e}", err=True)
+        sys.exit(3)
     except OSError as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(1)

@@ -207,9 +207,8 @@ class AsyncClient:
 
     async def _write(self, op: Op) -> Reply:
         session = self._sessions.acquire()
-        op = msgspec.structs.replace(op, client_id=session.client_id, seq=session.next_seq())
         try:
-            reply = await self._cluster.call(op)
+            reply = await self._cluster.call(op, session=(session.client_id, session.next_seq()))
         except RequestTimeoutError:
             raise  # the write may still be applied: its session must never carry another one
         except TandemError:

@@ -44,12 +44,13 @@ class Cluster:
         self._next = 1  # index in ``endpoints`` of the one to try after a failure
         self._conns: dict[str, asyncio.Task[Connection]] = {}
 
-    async def call(self, op: Op, *, serializable: bool = False) -> Reply:
+    async def call(self, op: Op, *, serializable: bool = False, session: tuple[int, int] = (0, 0)) -> Reply:
         """Send ``op`` until a node answers it. Returns the reply (never a retryable ``Error``); raises
-        ``ClusterUnavailableError`` or ``RequestTimeoutError`` when time is up, ``TandemError`` for other errors."""
+        ``ClusterUnavailableError`` or ``RequestTimeoutError`` when time is up, ``TandemError`` for other errors.
+        ``session``: a write's ``(client_id, seq)``, the same for every attempt."""
 
         async def attempt(conn: Connection, timeout_ms: int) -> Reply:
-            return await conn.request(op, serializable=serializable, timeout_ms=timeout_ms)
+            return await conn.request(op, serializable=serializable, timeout_ms=timeout_ms, session=session)
 
         return await self._retry(attempt)
 

@@ -131,13 +131,17 @@ class Connection:
     def closed(self) -> bool:
         return bool(self._closed_reason)
 
-    async def request(self, op: Op, *, serializable: bool = False, timeout_ms: int = 0) -> Reply:
-        """Send a request and wait for its response (the caller bounds the wait)."""
+    async def request(
+        self, op: Op, *, serializable: bool = False, timeout_ms: int = 0, session: tuple[int, int] = (0, 0)
+    ) -> Reply:
+        """Send a request and wait for its response (the caller bounds the wait). ``session``: a write's
+        ``(client_id, seq)``."""
         request_id = self._take_id()
         future = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         try:
-            await self._send(Request(request_id, op, serializable, 0, timeout_ms))
+            client_id, seq = session
+            await self._send(Request(request_id, op, serializable, 0, timeout_ms, client_id=client_id, seq=seq))
             return await future
         finally:
             self._pending.pop(request_id, None)

@@ -3,9 +3,8 @@
 Key ranges follow etcd: ``range_end == b""`` means the single key ``key``, ``range_end == b"\\0"`` every key
 ``>= key``, anything else the half-open interval ``[key, range_end)`` (see ``prefix_end`` for prefixes).
 
-Write commands carry ``client_id`` and ``seq`` for idempotency: a command whose ``(client_id, seq)`` was
-already applied returns the stored result instead of applying again. ``client_id == 0`` opts out. Inside a
-``Txn`` only the txn's own pair counts.
+Exactly-once retries are not the store's business: the replication layer keeps client sessions for every state
+machine (``tandemdb.node.sessions``), keyed by the request's ``(client_id, seq)``.
 """
 
 from __future__ import annotations
@@ -42,8 +41,6 @@ class Put(msgspec.Struct, tag="put", array_like=True, gc=False, omit_defaults=Tr
     prev_kv: bool = False
     ignore_value: bool = False
     ignore_lease: bool = False
-    client_id: int = 0
-    seq: int = 0
 
 
 class DeleteRange(msgspec.Struct, tag="delete_range", array_like=True, gc=False, omit_defaults=True):
@@ -52,8 +49,6 @@ class DeleteRange(msgspec.Struct, tag="delete_range", array_like=True, gc=False,
     key: bytes
     range_end: bytes = b""
     prev_kv: bool = False
-    client_id: int = 0
-    seq: int = 0
 
 
 class Compare(msgspec.Struct, array_like=True, gc=False, omit_defaults=True):
@@ -81,8 +76,6 @@ class Txn(msgspec.Struct, tag="txn", array_like=True, gc=False, omit_defaults=Tr
     compares: list[Compare] = []
     success: list[RequestOp] = []
     failure: list[RequestOp] = []
-    client_id: int = 0
-    seq: int = 0
 
 
 class LeaseGrant(msgspec.Struct, tag="lease_grant", array_like=True, gc=False, omit_defaults=True):
@@ -90,39 +83,37 @@ class LeaseGrant(msgspec.Struct, tag="lease_grant", array_like=True, gc=False, o
 
     id: int
     ttl_s: int
-    client_id: int = 0
-    seq: int = 0
 
 
 class LeaseRevoke(msgspec.Struct, tag="lease_revoke", array_like=True, gc=False, omit_defaults=True):
     """Drop lease ``id`` and delete every key attached to it, in one revision."""
 
     id: int
-    client_id: int = 0
-    seq: int = 0
 
 
 class Compact(msgspec.Struct, tag="compact", array_like=True, gc=False, omit_defaults=True):
     """Forget history before ``revision``: each key keeps its latest version at or before it."""
 
     revision: int
-    client_id: int = 0
-    seq: int = 0
 
 
-SESSION_IDLE_SWEEPS = 3  # with a sweep every half TTL, a record this many epochs old was idle for a TTL or more
+class LeaseKeepAlive(msgspec.Struct, tag="lease_keepalive", array_like=True):
+    """Restart the lease's TTL (served by the leader, which alone times leases)."""
+
+    id: int
 
 
-class SessionSweep(msgspec.Struct, tag="session_sweep", array_like=True, gc=False):
-    """Forget the idempotency records of clients idle for a while; the leader proposes one every half session TTL.
-
-    A client's record is its last ``(seq, result)``, replayed to a retry of that seq. Each sweep starts a new
-    session epoch; a record last used ``SESSION_IDLE_SWEEPS`` epochs ago or earlier goes, so a client is forgotten
-    after at least one session TTL without writes. Its next write, with a later seq, starts a new record.
-    """
+class LeaseTimeToLive(msgspec.Struct, tag="lease_ttl", array_like=True):
+    id: int
+    keys: bool = False
 
 
-Command = Range | Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact | SessionSweep
+class LeaseList(msgspec.Struct, tag="lease_list", array_like=True):
+    pass
+
+
+WriteCommand = Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact
+Command = Range | Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact
 
 
 def prefix_end(prefix: bytes) -> bytes:

@@ -72,9 +72,15 @@ class CompactResult(msgspec.Struct, tag="compact", array_like=True, gc=False):
     revision: int
 
 
-class SessionSweepResult(msgspec.Struct, tag="session_sweep", array_like=True, gc=False):
-    revision: int
-    forgotten: int  # client records dropped
+class LeaseTTLResult(msgspec.Struct, tag="lease_ttl", array_like=True):
+    id: int
+    ttl_s: int  # remaining seconds; -1 if the lease does not exist
+    granted_ttl_s: int = 0
+    keys: list[bytes] = []
+
+
+class LeaseListResult(msgspec.Struct, tag="lease_list", array_like=True):
+    ids: list[int]
 
 
 class ErrorCode(StrEnum):
@@ -90,7 +96,6 @@ class ErrorCode(StrEnum):
     KEY_NOT_FOUND = "key_not_found"  # ignore_value / ignore_lease on a missing key
     LEASE_NOT_FOUND = "lease_not_found"
     LEASE_EXISTS = "lease_exists"
-    STALE_SEQ = "stale_seq"  # an older seq than the client's last applied one
     UNKNOWN_COMMAND = "unknown_command"
 
 
@@ -111,7 +116,6 @@ Result = (
     | LeaseGrantResult
     | LeaseRevokeResult
     | CompactResult
-    | SessionSweepResult
     | ErrorResult
 )
 
@@ -123,4 +127,3 @@ class KVStats(msgspec.Struct, gc=False):
     revision: int
     compact_revision: int
     leases: int
-    clients: int  # entries of the idempotency table

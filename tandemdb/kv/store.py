@@ -27,9 +27,7 @@ from .commands import (
     LeaseRevoke,
     Put,
     Range,
-    SESSION_IDLE_SWEEPS,
     RequestOp,
-    SessionSweep,
     Txn,
 )
 from .index import KeyIndex, in_span
@@ -48,7 +46,6 @@ from .results import (
     PutResult,
     RangeResult,
     Result,
-    SessionSweepResult,
     TxnResult,
 )
 from .validate import (
@@ -89,7 +86,6 @@ class KVStore:
             LeaseGrant: self._apply_lease_grant,
             LeaseRevoke: self._apply_lease_revoke,
             Compact: self._apply_compact,
-            SessionSweep: self._apply_session_sweep,
         }
         self._clear()
 
@@ -98,8 +94,6 @@ class KVStore:
         self._versions = self._index.versions
         self._leases = LeaseTable()
         self._events: list[Event] = []  # every change after the compact revision, in order
-        self._sessions: dict[int, tuple[int, Result, int]] = {}  # client id -> (last seq, its result, epoch)
-        self._session_epoch = 0  # SessionSweeps applied so far
         self._revision = 0
         self._compact_revision = 0
         self._live = 0  # live keys
@@ -132,29 +126,10 @@ class KVStore:
         handler = self._handlers.get(type(cmd))
         if handler is None:
             return ErrorResult(self._revision, ErrorCode.UNKNOWN_COMMAND, f"not a KV command: {type(cmd).__name__}")
-        client = getattr(cmd, "client_id", 0)
-        if client:
-            last = self._sessions.get(client)
-            if last is not None and cmd.seq <= last[0]:
-                if cmd.seq == last[0]:
-                    return last[1]
-                message = f"client {client}: seq {cmd.seq} is older than its last applied seq {last[0]}"
-                return ErrorResult(self._revision, ErrorCode.STALE_SEQ, message)
         try:
-            result = handler(cmd, self._revision + 1)  # writes move ``_revision`` to it
+            return handler(cmd, self._revision + 1)  # writes move ``_revision`` to it
         except Rejected as e:
-            result = ErrorResult(self._revision, e.code, e.message, e.compact_revision)
-        if client:
-            self._sessions[client] = (cmd.seq, result, self._session_epoch)
-        return result
-
-    def _apply_session_sweep(self, cmd: SessionSweep, revision: int) -> SessionSweepResult:
-        self._session_epoch += 1
-        last_kept = self._session_epoch - SESSION_IDLE_SWEEPS
-        idle = [client for client, (_, _, epoch) in self._sessions.items() if epoch <= last_kept]
-        for client in idle:
-            del self._sessions[client]
-        return SessionSweepResult(self._revision, len(idle))
+            return ErrorResult(self._revision, e.code, e.message, e.compact_revision)
 
     def _apply_put(self, cmd: Put, revision: int) -> PutResult:
         key = cmd.key
@@ -377,7 +352,6 @@ class KVStore:
             revision=self._revision,
             compact_revision=self._compact_revision,
             leases=len(self._leases),
-            clients=len(self._sessions),
         )
 
     # Snapshots.
@@ -392,15 +366,14 @@ class KVStore:
                 if first.mod_revision <= compacted:
                     base.append(first)
         leases = [(info.id, info.ttl_s) for info in self._leases.infos()]
-        sessions = [snap.Session(c, *session) for c, session in sorted(self._sessions.items())]
         log = [e.kv for e in self._events]
-        state = snap.Snapshot(snap.FORMAT, self._revision, compacted, base, log, leases, sessions, self._session_epoch)
+        state = snap.Snapshot(snap.FORMAT, self._revision, compacted, base, log, leases)
         return snap.encode(state)
 
     def restore(self, data: bytes) -> None:
         """Replace the whole state with a snapshot's (``b""``: the empty state). Bad data raises, changing nothing."""
-        state = snap.decode(data) if data else snap.Snapshot(snap.FORMAT, 0, 0, [], [], [], [])
-        if state.format != snap.FORMAT:
+        state = snap.decode(data) if data else snap.Snapshot(snap.FORMAT, 0, 0, [], [], [])
+        if state.format not in snap.READABLE:
             raise ValueError(f"unknown KV snapshot format {state.format}")
         saved = dict(self.__dict__)
         try:
@@ -436,8 +409,6 @@ class KVStore:
                     if kv.lease not in self._leases:
                         raise ValueError(f"KV snapshot: key {key!r} is attached to unknown lease {kv.lease}")
                     self._leases.attach(kv.lease, key)
-        self._sessions = {s.client_id: (s.seq, s.result, s.epoch) for s in state.sessions}
-        self._session_epoch = state.session_epoch
 
 def _passes_filters(op: Range, kv: KeyValue) -> bool:
     return (

@@ -14,7 +14,7 @@ from ..wire.client_api import Member
 from . import commands as gc
 
 BACKUP_MAGIC = b"TNDMBKUP"
-BACKUP_FORMAT = 1
+BACKUP_FORMAT = 2  # 1 held the KV store's own client sessions; the group keeps them now
 
 
 class Backup(msgspec.Struct, array_like=True, kw_only=True):
@@ -56,7 +56,7 @@ def decode_backup(data: bytes) -> Backup:
 def restored_snapshot(backup: Backup, members: list[Member]) -> Snapshot:
     """The snapshot every member of the restored cluster starts from: the backup's data, the new members."""
     state = gc.decode_state(backup.state)
-    data = gc.encode(gc.GroupState(state.kv, sorted(members, key=lambda m: m.id)))
+    data = gc.encode(gc.GroupState(state.machine, sorted(members, key=lambda m: m.id), state.sessions))
     conf = ConfState(voters=tuple(sorted(m.id for m in members)))
     return Snapshot(SnapshotMeta(index=max(backup.index, 1), term=1, conf_state=conf), data)
 

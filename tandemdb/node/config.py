@@ -32,6 +32,7 @@ class NodeConfig:
     max_inflight_msgs: int = 256
     snapshot_chunk_size: int = 1 << 20
     record_applied: bool = False  # simulator: list every applied entry in ``Output.applied``, for its checks
+    state_machine: str = "kv"  # what the node's data groups replicate (``node/machines.py``)
     bugs: frozenset[str] = field(default_factory=frozenset)
 
     @property

@@ -4,29 +4,29 @@ The shell's loop, once per turn: feed events (``tick``, ``receive``, ``request``
 call ``drain`` and carry out the ``Output``: send each destination its messages in one frame, make ``batch``
 durable if ``persist`` is set (calling ``persisted(persist, error)`` once it is), and write the replies to
 their connections. Batches must be made durable in the order they were drained.
+
+The node routes requests to groups (``group.py``) and collects what they emit; it asks them through their small
+interface and never reaches into Raft. An exception from any entry point means the core is broken: the shell
+must stop the process (fail-stop), never call the node again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from msgspec.structs import replace
 
 from .. import __version__
-from ..kv import Compact, DeleteRange, LeaseGrant, LeaseRevoke, Put, Range, Txn
+from ..kv import KVMachine
 from ..raft.bootstrap import bootstrap
 from ..raft.config import Rng
-from ..raft.types import Entry, HardState, Message, Role
+from ..raft.types import Entry, HardState
 from ..storage.node_storage import NodeStorage
 from ..storage.record import WriteBatch
 from ..wire.client_api import (
     Error,
     ErrorKind,
-    LeaseKeepAlive,
-    LeaseList,
-    LeaseListResult,
-    LeaseTimeToLive,
-    LeaseTTLResult,
     Member,
     MemberAdd,
     MemberList,
@@ -35,7 +35,6 @@ from ..wire.client_api import (
     MemberRemove,
     MoveLeader,
     OkResult,
-    Reply,
     Request,
     Response,
     SnapshotSave,
@@ -48,14 +47,14 @@ from ..wire.peer import GroupMessage
 from . import commands as gc
 from .bugs import check_bugs
 from .config import DATA_GROUP, NodeConfig
-from .events import NodeEvent, leader_event
-from .replica import Replica, add_change, remove_change
+from .events import NodeEvent
+from .group import Group, invariant
+from .machines import make_machine
+from .membership import add_change, remove_change
 from .shards import ShardMap
 from .tracing import TracePoint
 from .waiters import Waiter
 from .watches import WatchHub
-
-_WRITES = (Put, DeleteRange, Txn, LeaseGrant, LeaseRevoke, Compact)
 
 
 @dataclass
@@ -84,6 +83,7 @@ class Node:
         check_bugs(cfg.bugs)
         self.cfg = cfg
         self.storage = storage
+        self._rng = rng
         self.now = 0  # ticks since start
         self.shards = ShardMap()
         self.watches = WatchHub(cfg.max_watch_events)
@@ -92,10 +92,10 @@ class Node:
         self.failed: BaseException | None = None  # set when the log could not be written
         self._out = Output()
         self._token = 0
-        self._inflight: dict[int, list[Replica]] = {}
+        self._inflight: dict[int, list[Group]] = {}  # persist token -> the groups whose Ready it makes durable
         self._sync_needed = False
-        self.tracing = False  # set by the shell: follow requests that carry a traceparent
-        self.replicas: dict[int, Replica] = {}
+        self._tracing = False
+        self.groups: dict[int, Group] = {}
         for group in sorted(set(storage.group_ids()) | set(self.shards.groups())):
             gs = storage.group(group)
             fresh = gs.last_index() == 0 and gs.snapshot().is_empty()
@@ -108,139 +108,149 @@ class Node:
             elif not fresh and "forget_vote_on_restart" in cfg.bugs:
                 hs = gs.hard_state
                 gs.set_hard_state(HardState(hs.term, 0, hs.commit))
-            self.replicas[group] = Replica(self, group, gs, rng)
-        self.members_changed()
+            self.groups[group] = Group(cfg, group, gs, rng, make_machine(cfg.state_machine, cfg))
+        self._collect_members()
+
+    @property
+    def tracing(self) -> bool:
+        """Set by the shell: follow requests that carry a traceparent."""
+        return self._tracing
+
+    @tracing.setter
+    def tracing(self, on: bool) -> None:
+        self._tracing = on
+        for g in self.groups.values():
+            g.tracing = on
 
     # -- events ---------------------------------------------------------------------------------------------------------
     def tick(self) -> None:
         self.now += 1
-        for rep in self.replicas.values():
-            rep.tick(self.now)
+        for g in self.groups.values():
+            g.tick(self.now)
 
     def receive(self, msgs: list[GroupMessage]) -> None:
+        me = self.cfg.id
         for gm in msgs:
-            rep = self.replicas.get(gm.group)
-            if rep is not None and gm.msg.to == self.cfg.id:
-                if self.tracing:
-                    self._trace_receive(rep, gm)
-                rep.rn.step(gm.msg)
+            g = self.groups.get(gm.group)
+            if g is not None and gm.msg.to == me:
+                if self._tracing:
+                    g.trace_receive(gm)
+                g.rn.step(gm.msg)
 
     def unreachable(self, peer: int) -> None:
-        for rep in self.replicas.values():
-            rep.rn.report_unreachable(peer)
+        for g in self.groups.values():
+            g.rn.report_unreachable(peer)
 
     def disconnect(self, conn: int) -> None:
         self.watches.drop_connection(conn)
 
     def persisted(self, token: int, error: BaseException | None) -> None:
         """The writes of ``Output.persist == token`` are durable (or failed with ``error``)."""
-        reps = self._inflight.pop(token)
+        invariant(bool(self._inflight) and token == min(self._inflight),
+                  f"node {self.cfg.id}: write {token} reported durable out of order (in flight: {sorted(self._inflight)})")
+        groups = self._inflight.pop(token)
         if error is not None:
             self._fail(error)
             return
-        for rep in reps:
-            rep.finish()
+        for g in groups:
+            g.finish()
 
     def _fail(self, error: BaseException) -> None:
         """The log could not be written: answer every waiting request, then serve nothing more. The shell
         sees ``failed`` after the next ``drain`` and stops the process; a restart replays the log."""
         self.failed = error
         err = Error(ErrorKind.STORAGE, f"node {self.cfg.id} failed to write its log ({error}); it is stopping")
-        for rep in self.replicas.values():
-            for waiter in rep.all_waiters():
+        for g in self.groups.values():
+            for waiter in g.take_all_waiters():
                 self.reply(waiter, err)
 
     def request(self, conn: int, req: Request) -> None:
         timeout = req.timeout_ms or self.cfg.request_timeout_ms
-        waiter = Waiter(conn, req.id, self.now + self.cfg.ticks(timeout), req.traceparent if self.tracing else "")
+        waiter = Waiter(conn, req.id, self.now + self.cfg.ticks(timeout), req.traceparent if self._tracing else "")
         if self.stopping or self.failed is not None:
             self.reply(waiter, Error(ErrorKind.UNAVAILABLE, f"node {self.cfg.id} is shutting down"))
             return
         op = req.op
         group = req.group or self.shards.group_of(getattr(op, "key", b""))
-        rep = self.replicas.get(group)
-        if rep is None:
+        g = self.groups.get(group)
+        if g is None:
             self.reply(waiter, Error(ErrorKind.NOT_FOUND, f"node {self.cfg.id} hosts no group {group}"))
             return
-        err = self._dispatch(rep, op, req, waiter)
-        if err is not None:
-            self.reply(waiter, err)
+        answer = self._dispatch(g, op, req, waiter)
+        if answer is not None:
+            self.reply(waiter, answer)
 
-    def _dispatch(self, rep: Replica, op, req: Request, waiter: Waiter) -> Reply | None:
+    def _dispatch(self, g: Group, op: Any, req: Request, waiter: Waiter) -> Any | None:
         """Start serving ``op``; returns an immediate answer, or None if the answer comes later."""
-        if isinstance(op, Range):
-            return rep.kv.range(op) if req.serializable else rep.read(op, waiter)
-        if isinstance(op, _WRITES):
-            return rep.write(op, waiter)
+        kind = type(op)
+        ops = g.sm.ops
+        if kind in ops.writes:
+            return g.sm.validate(op) or g.write(op, waiter, req.client_id, req.seq)
+        if kind in ops.reads:
+            return g.serve_local(op) if req.serializable else g.read(op, waiter)
+        if kind in ops.leader:
+            return g.sm.leader_serve(op, self.now) if g.is_leader else g.not_leader()  # only the leader times
+        if kind is WatchCreate or kind is WatchCancel:
+            return self._watch(g, op, waiter)
+        if kind is MemberList:
+            return MemberListResult(g.membership.statuses())
+        if kind is MemberAdd or kind is MemberRemove or kind is MemberPromote:
+            return self._membership(g, op, waiter)
+        if kind is Status:
+            return self.status(g)
+        if kind is MoveLeader:
+            if op.target == self.cfg.id and g.is_leader:
+                return OkResult()
+            return g.transfer(op.target, waiter)
+        if kind is SnapshotSave:
+            return g.read(op, waiter)
+        return Error(ErrorKind.BAD_REQUEST, f"group {g.group} does not serve {kind.__name__} operations")
+
+    def _watch(self, g: Group, op: WatchCreate | WatchCancel, waiter: Waiter) -> Any | None:
+        if not isinstance(g.sm, KVMachine):
+            return Error(ErrorKind.BAD_REQUEST, f"group {g.group} has no keys to watch")
+        store = g.sm.store
         if isinstance(op, WatchCreate):
-            for resp in self.watches.create(waiter.conn, req.id, rep.group, op, rep.kv):
+            for resp in self.watches.create(waiter.conn, waiter.req, g.group, op, store):
                 self.reply(waiter, resp)
             return None
-        if isinstance(op, WatchCancel):
-            done = self.watches.cancel(waiter.conn, op.watch_id, rep.kv.revision)
-            if done is not None:
-                self.reply(Waiter(waiter.conn, op.watch_id, 0), done)
-            return OkResult()
-        if isinstance(op, (LeaseKeepAlive, LeaseTimeToLive)):
-            return self._lease_timing(rep, op)
-        if isinstance(op, LeaseList):
-            return LeaseListResult([info.id for info in rep.kv.leases()])
-        if isinstance(op, MemberList):
-            return MemberListResult(rep.member_statuses())
-        if isinstance(op, (MemberAdd, MemberRemove, MemberPromote)):
-            return self._membership(rep, op, waiter)
-        if isinstance(op, Status):
-            return self.status(rep)
-        if isinstance(op, MoveLeader):
-            if op.target == self.cfg.id and rep.is_leader:
-                return OkResult()
-            return rep.transfer(op.target, waiter)
-        if isinstance(op, SnapshotSave):
-            return rep.read(op, waiter)
-        return Error(ErrorKind.BAD_REQUEST, f"unknown operation {type(op).__name__}")
+        done = self.watches.cancel(waiter.conn, op.watch_id, store.revision)
+        if done is not None:
+            self.reply(Waiter(waiter.conn, op.watch_id, 0), done)
+        return OkResult()
 
-    def _lease_timing(self, rep: Replica, op: LeaseKeepAlive | LeaseTimeToLive) -> Reply:
-        if not rep.is_leader:
-            return rep.not_leader()  # only the leader times leases
-        info = rep.kv.lease(op.id)
-        if info is None:
-            if isinstance(op, LeaseTimeToLive):
-                return LeaseTTLResult(op.id, -1)  # as etcd: a TTL of -1 says the lease is gone
-            return Error(ErrorKind.NOT_FOUND, f"lease {op.id} not found (expired or revoked)")
-        if isinstance(op, LeaseKeepAlive):
-            rep.leases.start(op.id, info.ttl_s, self.now)
-        remaining = rep.leases.remaining_s(op.id, self.now)
-        keys = info.keys if isinstance(op, LeaseTimeToLive) and op.keys else []
-        return LeaseTTLResult(op.id, info.ttl_s if remaining is None else remaining, info.ttl_s, keys)
-
-    def _membership(self, rep: Replica, op: MemberAdd | MemberRemove | MemberPromote, waiter: Waiter) -> Reply | None:
-        if not rep.is_leader:
-            return rep.not_leader()
-        config = {s.member.id for s in rep.member_statuses()}
+    def _membership(self, g: Group, op: MemberAdd | MemberRemove | MemberPromote, waiter: Waiter) -> Any | None:
+        if not g.is_leader:
+            return g.not_leader()
+        config = {s.member.id for s in g.membership.statuses()}
         if isinstance(op, MemberAdd):
             if not op.member.peer:
                 return Error(ErrorKind.BAD_REQUEST, "a new member needs a peer address (host:port)")
-            member = op.member if op.member.id else replace(op.member, id=rep.next_member_id())
+            member = op.member if op.member.id else replace(op.member, id=g.membership.next_member_id())
             if member.id in config:
                 return Error(ErrorKind.BAD_REQUEST, f"node {member.id} is already a member")
-            return rep.change_membership(add_change(member.id, op.learner, member), waiter, member.id)
+            return g.change_membership(add_change(member.id, op.learner, member), waiter, member.id)
         if op.id not in config:
             return Error(ErrorKind.NOT_FOUND, f"node {op.id} is not a member")
         if isinstance(op, MemberRemove):
-            if len(rep.conf_state.voters) == 1 and op.id in rep.conf_state.voters:
+            if len(g.conf_state.voters) == 1 and op.id in g.conf_state.voters:
                 return Error(ErrorKind.BAD_REQUEST, "cannot remove the last voter")
-            return rep.change_membership(remove_change(op.id), waiter, op.id)
-        return rep.promotion_error(op.id) or rep.change_membership(add_change(op.id, False, None), waiter, op.id)
+            return g.change_membership(remove_change(op.id), waiter, op.id)
+        return g.promotion_error(op.id) or g.change_membership(add_change(op.id, False, None), waiter, op.id)
 
     # -- what the shell asks ----------------------------------------------------------------------------------------------
     def drain(self) -> Output:
-        """End of a loop turn: propose what was queued, collect every group's writes and messages."""
+        """End of a loop turn: propose what was queued, collect every group's writes, messages and replies."""
         if self.failed is not None:
             out, self._out = self._out, Output()
             return out
-        for rep in self.replicas.values():
-            rep.flush()
-        writing = [rep for rep in self.replicas.values() if rep.take_ready()]
+        writing = []
+        for g in self.groups.values():
+            g.flush()
+            if g.take_ready():
+                writing.append(g)
+        for g in self.groups.values():
+            self._collect(g)
         out, self._out = self._out, Output()
         if writing or self._sync_needed:
             self._token += 1
@@ -250,23 +260,58 @@ class Node:
             out.batch = self.storage.take_batch()
         return out
 
-    def status(self, rep: Replica | None = None) -> StatusResult:
-        rep = rep or self.replicas[DATA_GROUP]
-        raft = rep.rn.raft
-        stats = rep.kv.stats()
+    def _collect(self, g: Group) -> None:
+        """Take what ``g`` emitted into this turn's output."""
+        go = g.out.take()
+        out = self._out
+        if go.messages:
+            attach = g.traces.attach if self._tracing and g.traces else None
+            for m in go.messages:
+                out.messages.setdefault(m.to, []).append(GroupMessage(g.group, m, attach(m) if attach else None))
+        for waiter, reply in go.replies:
+            out.replies.append((waiter.conn, Response(waiter.req, reply)))
+        if "watch_skips_event" in self.cfg.bugs and any(e.kind == "leader" for e in go.log):
+            self.watches.skip_next_revision(g.group)
+        for events in go.changes:
+            self._publish(self.watches.publish(g.group, events, events[-1].kv.mod_revision))
+        if go.resync and isinstance(g.sm, KVMachine):
+            self._publish(self.watches.resync(g.group, g.sm.store))
+        if go.members_changed:
+            self._collect_members()
+        if g.sync_needed:
+            g.sync_needed = False
+            self._sync_needed = True
+        out.log += go.log
+        out.traces += go.traces
+        if go.applied:
+            out.applied.append((g.group, go.applied))
+
+    def _publish(self, responses: list) -> None:
+        for conn, resp in responses:
+            self._out.replies.append((conn, Response(resp.watch_id, resp)))
+
+    def _collect_members(self) -> None:
+        for g in self.groups.values():
+            for m in g.membership.members.values():
+                if m.peer:
+                    self.peers[m.id] = m.peer
+
+    def status(self, g: Group | None = None) -> StatusResult:
+        g = g or self.groups[DATA_GROUP]
+        info = g.info()
         return StatusResult(
             id=self.cfg.id,
-            member=rep.members.get(self.cfg.id, self.cfg.member),
-            group=rep.group,
-            leader=raft.lead,
-            is_leader=raft.role == Role.LEADER,
-            is_learner=self.cfg.id in rep.conf_state.learners,
-            term=raft.term,
-            commit_index=raft.log.committed,
-            applied_index=raft.log.applied,
-            revision=stats.revision,
-            keys=stats.keys,
-            db_bytes=stats.approx_bytes,
+            member=g.membership.members.get(self.cfg.id, self.cfg.member),
+            group=g.group,
+            leader=info.leader,
+            is_leader=info.is_leader,
+            is_learner=self.cfg.id in g.conf_state.learners,
+            term=info.term,
+            commit_index=info.commit,
+            applied_index=info.applied,
+            revision=info.machine.revision,
+            keys=info.machine.items,
+            db_bytes=info.machine.bytes,
             version=__version__,
         )
 
@@ -274,89 +319,36 @@ class Node:
         return self.peers.get(node_id)
 
     def leads_any(self) -> bool:
-        return any(rep.is_leader for rep in self.replicas.values())
+        return any(g.is_leader for g in self.groups.values())
 
     def handover_pending(self) -> bool:
         """Whether this node still leads a group that has another voter to hand it to."""
-        me = self.cfg.id
-        return any(rep.is_leader and set(rep.conf_state.voters) - {me} for rep in self.replicas.values())
+        return any(g.handover_target() is not None for g in self.groups.values())
 
     def is_member(self) -> bool:
         """Whether any group still counts this node in (a removed node should stop)."""
-        return any(self.cfg.id in {s.member.id for s in rep.member_statuses()} for rep in self.replicas.values())
+        return any(g.membership.in_config(self.cfg.id) or self.cfg.id in g.conf_state.voters_outgoing
+                   for g in self.groups.values())
 
     def pending_requests(self) -> int:
-        return sum(
-            len(rep.queued) + len(rep.waiting) + len(rep.conf_waiting) + len(rep.reads_by_ctx) + len(rep.read_queue)
-            for rep in self.replicas.values()
-        )
+        return sum(g.pending() for g in self.groups.values())
 
     def stop(self) -> None:
         """Begin a graceful stop: refuse new requests, and hand each group this node leads to its most
         up-to-date voter."""
         self.stopping = True
-        for rep in self.replicas.values():
-            if not rep.is_leader:
-                continue
-            progress = rep.rn.raft.tracker.progress
-            voters = [v for v in rep.conf_state.voters if v != self.cfg.id and v in progress]
-            if voters:
-                rep.rn.transfer_leader(max(voters, key=lambda v: progress[v].match))
+        for g in self.groups.values():
+            g.hand_over()
 
-    # -- used by the replicas ---------------------------------------------------------------------------------------------
-    def send(self, group: int, msgs: list[Message]) -> None:
-        out = self._out.messages
-        traces = self.replicas[group].traces if self.tracing else None
-        for m in msgs:
-            out.setdefault(m.to, []).append(GroupMessage(group, m, traces.attach(m) if traces else None))
-
-    def reply(self, waiter: Waiter, reply: Reply) -> None:
+    def reply(self, waiter: Waiter, reply: Any) -> None:
         self._out.replies.append((waiter.conn, Response(waiter.req, reply)))
 
-    def ok(self, waiter: Waiter) -> None:
-        self.reply(waiter, OkResult())
-
-    def need_sync(self) -> None:
-        self._sync_needed = True
-
-    def publish(self, group: int, events, revision: int) -> None:
-        for conn, resp in self.watches.publish(group, events, revision):
-            self._out.replies.append((conn, Response(resp.watch_id, resp)))
-
-    def resync_watches(self, group: int) -> None:
-        for conn, resp in self.watches.resync(group, self.replicas[group].kv):
-            self._out.replies.append((conn, Response(resp.watch_id, resp)))
-
-    def members_changed(self) -> None:
-        for rep in self.replicas.values():
-            for m in rep.members.values():
-                if m.peer:
-                    self.peers[m.id] = m.peer
-
-    def leader_changed(self, group: int, leader: int) -> None:
-        rep = self.replicas.get(group)
-        term = rep.rn.raft.term if rep is not None else 0
-        if leader and rep is not None:
-            rep.stats.leader_changes += 1
-        self.note(leader_event(group, term, leader))
-
-    def note(self, event: NodeEvent) -> None:
-        self._out.log.append(event)
-
     # -- tracing (only while ``tracing`` is on) ---------------------------------------------------------------------------
-    def trace(self, point: TracePoint) -> None:
-        self._out.traces.append(point)
-
     def take_traces(self) -> list[TracePoint]:
         """The trace points noted since the last call (or ``drain``), so the shell can time them promptly."""
         points, self._out.traces = self._out.traces, []
+        for g in self.groups.values():
+            if g.out.traces:
+                points += g.out.traces
+                g.out.traces.clear()
         return points
-
-    def _trace_receive(self, rep: Replica, gm: GroupMessage) -> None:
-        if gm.traces:
-            rep.traces.received(gm)
-        if rep.traces:
-            progress = rep.rn.raft.tracker.progress
-            pr = progress.get(gm.msg.frm)
-            if pr is not None:
-                rep.traces.acked(gm.msg, pr.match, [p.match for p in progress.values()])

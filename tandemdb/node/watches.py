@@ -74,6 +74,12 @@ class WatchHub:
             out.extend((w.conn, batch) for batch in self._batches(w, mine, revision))
         return out
 
+    def skip_next_revision(self, group: int) -> None:
+        """The ``watch_skips_event`` bug: each watcher of ``group`` will miss the next revision's events."""
+        for w in self._by_key.values():
+            if w.group == group:
+                w.next_revision += 1
+
     def resync(self, group: int, kv: KVStore) -> list[tuple[int, WatchEvents]]:
         """After a snapshot replaced the group's state: send each watcher what it missed, or cancel it."""
         out = []

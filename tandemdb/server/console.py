@@ -72,7 +72,7 @@ class _Console:
 
     async def get_cluster(self, request: web.Request) -> web.Response:
         me = self.node.cfg.id
-        statuses = {s.member.id: s for rep in self.node.replicas.values() for s in rep.member_statuses()}
+        statuses = {s.member.id: s for g in self.node.groups.values() for s in g.membership.statuses()}
         others = [i for i in sorted(statuses) if i != me]
         answers = await asyncio.gather(*(self._ask_node(i) for i in others))
         summaries: dict[int, Any] = {me: self.summary(), **dict(zip(others, answers))}
@@ -91,12 +91,12 @@ class _Console:
     def summary(self) -> dict:
         node, obs = self.node, self.obs
         groups = []
-        for group, rep in sorted(node.replicas.items()):
-            raft, kv = rep.rn.raft, rep.kv.stats()
-            groups.append({"group": group, "leader": raft.lead, "is_leader": rep.is_leader, "term": raft.term,
-                           "commit": raft.log.committed, "applied": raft.log.applied, "keys": kv.keys,
-                           "db_bytes": kv.approx_bytes, "leader_changes": rep.stats.leader_changes,
-                           "proposals_failed": rep.stats.proposals_failed})
+        for _, group in sorted(node.groups.items()):
+            i = group.info()
+            groups.append({"group": i.group, "leader": i.leader, "is_leader": i.is_leader, "term": i.term,
+                           "commit": i.commit, "applied": i.applied, "keys": i.machine.items,
+                           "db_bytes": i.machine.bytes, "leader_changes": i.stats.leader_changes,
+                           "proposals_failed": i.stats.proposals_failed})
         last = obs.series.points[-1] if obs.series.points else {}
         me = node.cfg.member
         return {"id": me.id, "region": me.region, "zone": me.zone, "http": me.http, "client": me.client,
@@ -121,8 +121,8 @@ class _Console:
 
     # -- other members ----------------------------------------------------------------------------------------------
     def _http_of(self, node_id: int) -> str:
-        for rep in self.node.replicas.values():
-            member = rep.members.get(node_id)
+        for group in self.node.groups.values():
+            member = group.membership.members.get(node_id)
             if member is not None and member.http:
                 return member.http.rstrip("/")
         return ""

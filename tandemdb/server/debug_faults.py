@@ -10,6 +10,8 @@ start, so a restarted node comes back with the faults it should have. Every fiel
                   [0.25, 4.0] alternates slow and fast (a strobe). The node's clock is its tick count
     clock_bump    {"seq": n, "ms": m}: once per new seq, jump the clock: m > 0 runs m ms of ticks at once,
                   m < 0 holds the ticks back for -m ms
+    fail_apply    true: the node's state machines raise on their next apply (an exception inside the node
+                  core, which must stop the process: fail-stop)
 
 Frames sent to one peer stay in order, delays included, as on one TCP connection.
 """
@@ -41,14 +43,17 @@ class DebugFaults:
         self.clock_period_s = 1.0
         self._bump_seq = 0
         self._on_bump: Callable[[float], None] = lambda ms: None
+        self._on_fail_apply: Callable[[], None] = lambda: None
+        self.fail_apply = False
         self._mtime = -1
         self._delayed: dict[int, deque[tuple[float, bytes]]] = {}  # peer -> (when it leaves, frame), in order
         self._rng = random.Random()
         self.load()
 
-    def start(self, on_bump: Callable[[float], None]) -> None:
-        """Start polling the file; ``on_bump(ms)`` carries out a clock jump."""
+    def start(self, on_bump: Callable[[float], None], on_fail_apply: Callable[[], None]) -> None:
+        """Start polling the file; ``on_bump(ms)`` carries out a clock jump, ``on_fail_apply()`` breaks apply."""
         self._on_bump = on_bump
+        self._on_fail_apply = on_fail_apply
         self.loop.call_later(POLL_S, self._poll)
 
     def load(self) -> None:
@@ -74,6 +79,9 @@ class DebugFaults:
         if bump.get("seq", 0) > self._bump_seq:
             self._bump_seq = bump["seq"]
             self._on_bump(float(bump.get("ms", 0)))
+        if spec.get("fail_apply") and not self.fail_apply:
+            self.fail_apply = True
+            self._on_fail_apply()
         _log.info("debug faults now %s", spec)
 
     def _poll(self) -> None:

@@ -47,6 +47,7 @@ _KIND_STATUS = {
     ErrorKind.TIMEOUT: 504,
     ErrorKind.BAD_REQUEST: 400,
     ErrorKind.NOT_FOUND: 404,
+    ErrorKind.STALE_SEQ: 409,
     ErrorKind.STORAGE: 500,
     ErrorKind.INTERNAL: 500,
 }
@@ -55,7 +56,6 @@ _CODE_STATUS = {  # other codes: 400
     ErrorCode.LEASE_NOT_FOUND: 404,
     ErrorCode.COMPACTED: 410,
     ErrorCode.LEASE_EXISTS: 409,
-    ErrorCode.STALE_SEQ: 409,
 }
 
 _POST_ROUTES: dict[str, type] = {

@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from .. import __version__
 from ..kv.results import ErrorResult
 from ..node import Node
+from ..node.group import GroupInfo
 from ..wire.client_api import Error, Reply
 from .peer_transport import PeerTransport
 
@@ -118,14 +119,11 @@ class _NodeCollector:
         self.data_dir = data_dir
         # Counters start at 0 with the process: the commit and applied indexes at start are their origin.
         self._origin: dict[int, tuple[int, int]] = {}
-        for group in node.replicas:
-            self._origin_of(group)
+        for group in node.groups.values():
+            self._origin_of(group.info())
 
-    def _origin_of(self, group: int) -> tuple[int, int]:
-        if group not in self._origin:
-            log = self.node.replicas[group].rn.raft.log
-            self._origin[group] = (log.committed, log.applied)
-        return self._origin[group]
+    def _origin_of(self, info: GroupInfo) -> tuple[int, int]:
+        return self._origin.setdefault(info.group, (info.commit, info.applied))
 
     def collect(self) -> Iterator[Metric]:
         node = self.node
@@ -136,28 +134,26 @@ class _NodeCollector:
         yield info
         g = {name: GaugeMetricFamily(name, doc, labels=["group"]) for name, doc in _GROUP_GAUGES.items()}
         c = {name: CounterMetricFamily(name, doc, labels=["group"]) for name, doc in _GROUP_COUNTERS.items()}
-        for group, rep in node.replicas.items():
-            raft = rep.rn.raft
-            label = [str(group)]
-            committed0, applied0 = self._origin_of(group)
-            kv = rep.kv.stats()
-            pending = len(rep.queued) + sum(sum(w is not None for w in ws) for _, ws in rep.waiting.values())
+        for group in node.groups.values():
+            info = group.info()
+            label = [str(info.group)]
+            committed0, applied0 = self._origin_of(info)
             for name, value in (
-                ("tandem_server_has_leader", raft.lead != 0),
-                ("tandem_server_is_leader", rep.is_leader),
-                ("tandem_server_proposals_pending", pending),
-                ("tandem_raft_term", raft.term),
-                ("tandem_raft_commit_index", raft.log.committed),
-                ("tandem_raft_applied_index", raft.log.applied),
-                ("tandem_mvcc_keys", kv.keys),
-                ("tandem_mvcc_db_size_bytes", kv.approx_bytes),
+                ("tandem_server_has_leader", info.leader != 0),
+                ("tandem_server_is_leader", info.is_leader),
+                ("tandem_server_proposals_pending", info.pending_writes),
+                ("tandem_raft_term", info.term),
+                ("tandem_raft_commit_index", info.commit),
+                ("tandem_raft_applied_index", info.applied),
+                ("tandem_mvcc_keys", info.machine.items),
+                ("tandem_mvcc_db_size_bytes", info.machine.bytes),
             ):
                 g[name].add_metric(label, int(value))
-            s = rep.stats
+            s = info.stats
             for name, value in (
                 ("tandem_server_leader_changes_seen", s.leader_changes),
-                ("tandem_server_proposals_committed", raft.log.committed - committed0),
-                ("tandem_server_proposals_applied", raft.log.applied - applied0),
+                ("tandem_server_proposals_committed", info.commit - committed0),
+                ("tandem_server_proposals_applied", info.applied - applied0),
                 ("tandem_server_proposals_failed", s.proposals_failed),
                 ("tandem_snapshot_saved", s.snapshots_saved),
                 ("tandem_snapshot_installed", s.snapshots_installed),

@@ -130,7 +130,7 @@ class Observability:
         self.series.fsync(seconds)
 
     def _snapshots_saved(self) -> int:
-        return sum(rep.stats.snapshots_saved for rep in self.node.replicas.values())
+        return sum(g.stats.snapshots_saved for g in self.node.groups.values())
 
     def _note(self, event: NodeEvent) -> None:
         self.events.append({"t": round(time.time(), 3), "node": self.node.cfg.id, "kind": event.kind,
@@ -139,11 +139,11 @@ class Observability:
     def _every_second(self) -> None:
         self._timer = self.server.loop.call_later(1.0, self._every_second)
         self.probe.ping(self.member_ids())
-        raft = self.node.replicas[DATA_GROUP].rn.raft
-        self.series.sample(term=raft.term, leader=raft.lead, commit=raft.log.committed, applied=raft.log.applied)
+        info = self.node.groups[DATA_GROUP].info()
+        self.series.sample(term=info.term, leader=info.leader, commit=info.commit, applied=info.applied)
 
     def member_ids(self) -> set[int]:
-        return {s.member.id for rep in self.node.replicas.values() for s in rep.member_statuses()}
+        return {s.member.id for g in self.node.groups.values() for s in g.membership.statuses()}
 
     # -- routes ---------------------------------------------------------------------------------------------------------
     async def _metrics(self, request: web.Request) -> web.Response:
@@ -165,10 +165,10 @@ class Observability:
         node = self.node
         if node.failed is not None or node.stopping:
             return f"node {node.cfg.id} is stopping"
-        for group, rep in sorted(node.replicas.items()):
-            if not rep.leader:
+        for group, g in sorted(node.groups.items()):
+            if not g.leader:
                 return f"group {group} has no leader"
-        for group in sorted(node.replicas):
+        for group in sorted(node.groups):
             read = Range(READY_KEY, count_only=True)
             reply = await self.server.gateway.call(read, group=group, timeout_ms=READY_TIMEOUT_MS)
             if isinstance(reply, Error):

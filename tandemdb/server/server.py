@@ -33,6 +33,10 @@ from .peer_transport import PeerTransport, split_host_port
 _log = logging.getLogger("tandemdb.server")
 
 
+class CoreFailure(RuntimeError):
+    """The node core raised: the process stops (see ``Server._core``)."""
+
+
 class Server:
     def __init__(self, cfg: ServerConfig) -> None:
         self.cfg = cfg
@@ -84,7 +88,7 @@ class Server:
         self._next_tick = self.loop.time() + self._tick_period
         self._ticker = self.loop.call_at(self._next_tick, self._tick)
         if self.faults is not None:
-            self.faults.start(self._bump_clock)
+            self.faults.start(self._bump_clock, self._break_apply)
         self._kick()
         _log.info(
             "node %d serving: clients %s, http %s, peers %s, data %s",
@@ -131,13 +135,27 @@ class Server:
         self._stopped.set()
 
     def _fail(self, error: BaseException) -> None:
-        _log.error("node %d cannot go on: %s", self.cfg.node.id, error)
-        self._failed = error
-        self.loop.create_task(self._close())
+        if self._failed is None:
+            _log.error("node %d cannot go on: %s", self.cfg.node.id, error)
+            self._failed = error
+            self.loop.create_task(self._close())
+
+    def _core(self, event, *args) -> None:
+        """Feed the node core one event. Every entry point goes through here: an exception means the core is
+        broken (a bug, a broken invariant), so the process stops at once and loudly (fail-stop); a node that
+        went on with a half-applied turn could answer wrongly or hang, and the others replace a dead one."""
+        if self._failed is not None or self._closed:
+            return
+        try:
+            event(*args)
+        except Exception as e:
+            _log.critical("node %d: the node core failed (%s: %s); stopping", self.cfg.node.id, type(e).__name__, e,
+                          exc_info=True)
+            self._fail(CoreFailure(f"the node core failed: {type(e).__name__}: {e}"))
 
     # -- events ----------------------------------------------------------------------------------------------------------
     def _tick(self) -> None:
-        self.node.tick()
+        self._core(self.node.tick)
         self._kick()
         self._next_tick += self._tick_period / (self.faults.clock_rate() if self.faults else 1.0)
         now = self.loop.time()
@@ -149,34 +167,42 @@ class Server:
         """Debug only: jump the node's clock (its tick count) forward, or hold it back for ``-ms``."""
         if ms > 0:
             for _ in range(int(ms / self.cfg.node.tick_ms)):
-                self.node.tick()
+                self._core(self.node.tick)
             self._kick()
         elif ms < 0 and self._ticker is not None:
             self._ticker.cancel()
             self._next_tick = self.loop.time() - ms / 1000
             self._ticker = self.loop.call_at(self._next_tick, self._tick)
 
+    def _break_apply(self) -> None:
+        """Debug only: make every state machine of this node raise on its next apply."""
+
+        def fail(cmds: list) -> tuple[list, list]:
+            raise RuntimeError(f"debug fault: apply of {len(cmds)} commands failed")
+
+        for group in self.node.groups.values():
+            group.sm.apply = fail  # type: ignore[method-assign]
+
     def _on_messages(self, msgs: list[GroupMessage]) -> None:
-        self.node.receive(msgs)
+        self._core(self.node.receive, msgs)
         self.obs.traces()
         self._kick()
 
     def _on_unreachable(self, peer: int) -> None:
-        self.node.unreachable(peer)
+        self._core(self.node.unreachable, peer)
 
     def _on_request(self, conn: int, req: Request) -> None:
         self.obs.request(conn, req)
-        self.node.request(conn, req)
+        self._core(self.node.request, conn, req)
         self._kick()
 
     def _on_disconnect(self, conn: int) -> None:
-        self.node.disconnect(conn)
+        self._core(self.node.disconnect, conn)
 
     def _on_persisted(self, token: int, error: BaseException | None) -> None:
-        if self._failed is None:
-            with self.obs.applying():
-                self.node.persisted(token, error)
-            self._kick()
+        with self.obs.applying():
+            self._core(self.node.persisted, token, error)
+        self._kick()
 
     # -- the turn ----------------------------------------------------------------------------------------------------------
     def _kick(self) -> None:
@@ -188,10 +214,14 @@ class Server:
         self._turn_scheduled = False
         if self._closed:
             return
-        try:
+        out = None
+
+        def drain() -> None:
+            nonlocal out
             out = self.node.drain()
-        except Exception as e:
-            self._fail(e)
+
+        self._core(drain)
+        if out is None:
             return
         self.obs.turn(out)
         for to, msgs in out.messages.items():

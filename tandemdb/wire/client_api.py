@@ -5,7 +5,8 @@ and a closed connection). Then it pipelines ``Request`` frames, each with its ow
 with a ``Response`` carrying the same id, in any order. A watch is a request whose response keeps coming:
 one ``Response`` per batch of events, with the id of the ``WatchCreate`` request, until it is canceled.
 
-KV operations are the state machine's own commands (``tandemdb.kv.commands``); the rest are below.
+State machine operations are the machines' own commands (``tandemdb.kv.commands``, ``tandemdb.counter``); the
+node's own are below.
 """
 
 from __future__ import annotations
@@ -14,28 +15,25 @@ from enum import StrEnum
 
 import msgspec
 
-from ..kv.commands import Compact, DeleteRange, LeaseGrant, LeaseRevoke, Put, Range, Txn
-from ..kv.results import Event, KeyValue, Result
+from ..counter import CounterAdd, CounterGet, CounterResult
+from ..kv.commands import (
+    Compact,
+    DeleteRange,
+    LeaseGrant,
+    LeaseKeepAlive,
+    LeaseList,
+    LeaseRevoke,
+    LeaseTimeToLive,
+    Put,
+    Range,
+    Txn,
+)
+from ..kv.results import Event, KeyValue, LeaseListResult, LeaseTTLResult, Result
 
 CLIENT_MAGIC = b"TNDMCLNT"
 CLIENT_VERSION = 1
 
 # -- operations beyond the KV commands ----------------------------------------------------------------------------
-
-
-class LeaseKeepAlive(msgspec.Struct, tag="lease_keepalive", array_like=True):
-    """Restart the lease's TTL (served by the leader, which alone times leases)."""
-
-    id: int
-
-
-class LeaseTimeToLive(msgspec.Struct, tag="lease_ttl", array_like=True):
-    id: int
-    keys: bool = False
-
-
-class LeaseList(msgspec.Struct, tag="lease_list", array_like=True):
-    pass
 
 
 class WatchCreate(msgspec.Struct, tag="watch", array_like=True, omit_defaults=True):
@@ -116,20 +114,11 @@ Op = (
     | Status
     | MoveLeader
     | SnapshotSave
+    | CounterAdd
+    | CounterGet
 )
 
 # -- results beyond the KV results ---------------------------------------------------------------------------------
-
-
-class LeaseTTLResult(msgspec.Struct, tag="lease_ttl", array_like=True):
-    id: int
-    ttl_s: int  # remaining seconds; -1 if the lease does not exist
-    granted_ttl_s: int = 0
-    keys: list[bytes] = []
-
-
-class LeaseListResult(msgspec.Struct, tag="lease_list", array_like=True):
-    ids: list[int]
 
 
 class WatchEvents(msgspec.Struct, tag="watch_events", array_like=True):
@@ -196,6 +185,7 @@ class ErrorKind(StrEnum):
     TIMEOUT = "timeout"  # no answer in time: a write may or may not have been applied
     BAD_REQUEST = "bad_request"  # malformed or invalid request: do not retry
     NOT_FOUND = "not_found"
+    STALE_SEQ = "stale_seq"  # a write with an older seq than its client's last applied one: not applied, do not retry
     STORAGE = "storage"  # the node's disk failed
     INTERNAL = "internal"
 
@@ -211,6 +201,7 @@ Reply = (
     Result
     | LeaseTTLResult
     | LeaseListResult
+    | CounterResult
     | WatchEvents
     | MemberListResult
     | MemberResult
@@ -238,6 +229,10 @@ class Request(msgspec.Struct, array_like=True, omit_defaults=True):
     group: int = 0
     timeout_ms: int = 0  # 0: the node's default
     traceparent: str = ""  # W3C trace context of the caller's span; empty: not traced
+    # Writes: the client session ``(client_id, seq)`` that makes retries exactly-once (``node/sessions.py``);
+    # every retry of one write carries the same pair. 0: no session.
+    client_id: int = 0
+    seq: int = 0
 
 
 class Response(msgspec.Struct, array_like=True):

@@ -29,10 +29,11 @@ from tandemdb.kv.commands import (
     Txn,
 )
 from tandemdb.kv.index import in_span
-from tandemdb.kv.results import ErrorResult, Event
+from tandemdb.kv.results import ErrorResult, Event, Result
 from tandemdb.node import commands as group_commands
 from tandemdb.node.backup import Backup, encode_backup
 from tandemdb.node.commands import GroupState
+from tandemdb.node.sessions import SessionTable
 from tandemdb.raft.types import ConfState
 from tandemdb.wire.client_api import (
     CLIENT_MAGIC,
@@ -78,6 +79,7 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.kv = KVStore()
+        self.sessions = SessionTable(Result)  # exactly-once retries, as a real group keeps them
         self.members: list[MemberStatus] = []
         self.watchers: list[_Watcher] = []
 
@@ -89,8 +91,14 @@ class FakeStore:
             w.node.send(w.writer, w.id, WatchEvents(w.id, self.kv.revision, canceled=True, reason=reason))
         self.watchers.clear()
 
-    def apply(self, op):
+    def apply(self, op, client_id: int = 0, seq: int = 0):
+        if client_id:
+            again = self.sessions.replay(client_id, seq)
+            if again is not None:
+                return again
         [result], events = self.kv.apply([op])
+        if client_id:
+            self.sessions.record(client_id, seq, result)
         for revision in sorted({e.kv.mod_revision for e in events}):
             for watcher in list(self.watchers):
                 watcher.notify(revision, [e for e in events if e.kv.mod_revision == revision])
@@ -199,8 +207,8 @@ class FakeNode:
             return writer.close()
         if isinstance(fault, Error):
             return self.send(writer, request.id, fault)
-        if isinstance(op, WRITES) and op.client_id:
-            reply = await self._write(op)
+        if isinstance(op, WRITES) and request.client_id:
+            reply = await self._write(op, request.client_id, request.seq)
         else:
             reply = self._answer(writer, request)
         if fault == "drop_after_apply":
@@ -208,16 +216,16 @@ class FakeNode:
         if reply is not None:
             self.send(writer, request.id, reply)
 
-    async def _write(self, op):
-        if self.outstanding[op.client_id]:
+    async def _write(self, op, client_id: int, seq: int):
+        if self.outstanding[client_id]:
             self.overlaps += 1
-        self.outstanding[op.client_id] += 1
+        self.outstanding[client_id] += 1
         try:
             if self.hold is not None:
                 await self.hold.wait()
-            return self.store.apply(op)
+            return self.store.apply(op, client_id, seq)
         finally:
-            self.outstanding[op.client_id] -= 1
+            self.outstanding[client_id] -= 1
 
     def _answer(self, writer: asyncio.StreamWriter, request: Request):
         """The reply to a request that needs no waiting (None: sent already, or nothing to send)."""
@@ -273,7 +281,7 @@ class FakeNode:
 
     def _backup(self, index: int) -> bytes:
         members = [s.member for s in self.store.members]
-        state = group_commands.encode(GroupState(self.store.kv.snapshot(), members))
+        state = group_commands.encode(GroupState(self.store.kv.snapshot(), members, self.store.sessions.snapshot()))
         conf = ConfState(voters=tuple(m.id for m in members))
         backup = Backup(cluster_id=1, group=1, index=index, revision=self.store.kv.revision, conf_state=conf,
                         state=state)

@@ -15,7 +15,7 @@ TIMEOUT = Error(ErrorKind.TIMEOUT, "no commit in time")
 
 
 def pairs(node) -> list[tuple[int, int]]:
-    return [(r.op.client_id, r.op.seq) for r in node.requests if isinstance(r.op, Put)]
+    return [(r.client_id, r.seq) for r in node.requests if isinstance(r.op, Put)]
 
 
 @pytest.mark.parametrize("fault", ["drop", "drop_after_apply", TIMEOUT])
@@ -44,7 +44,7 @@ async def test_writes_of_one_client_take_the_next_seq():
         await client.delete("k")
     client_ids = {c for c, _ in pairs(cluster.nodes[0])}
     assert len(client_ids) == 1
-    assert [r.op.seq for r in cluster.nodes[0].requests] == [1, 2, 3, 4]
+    assert [r.seq for r in cluster.nodes[0].requests] == [1, 2, 3, 4]
     await cluster.stop()
 
 

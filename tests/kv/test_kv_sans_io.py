@@ -7,7 +7,7 @@ from pathlib import Path
 
 import tandemdb.kv
 
-ALLOWED = {"__future__", "bisect", "collections", "enum", "msgspec", "operator", "typing"}
+ALLOWED = {"__future__", "bisect", "collections", "enum", "math", "msgspec", "operator", "typing"}
 
 
 def test_kv_imports_only_pure_modules():

@@ -22,16 +22,16 @@ from tandemdb.kv.snapshot import FORMAT, Snapshot, encode
 
 COMMANDS = [
     LeaseGrant(9, 60),
-    LeaseGrant(3, 5, client_id=2, seq=1),
-    Put(b"x", b"1", lease=9, client_id=1, seq=1),
+    LeaseGrant(3, 5),
+    Put(b"x", b"1", lease=9),
     Put(b"y", b"1", lease=3),
     Put(b"a", b"1"),
     Txn([Compare(b"x", "version", "==", 1)], [Put(b"x", b"2", lease=9), DeleteRange(b"a"), Range(b"y")]),
-    Put(b"z", b"1", lease=3, client_id=1, seq=2),
+    Put(b"z", b"1", lease=3),
     Compact(4),
     Put(b"a", b"2"),
     LeaseRevoke(3),
-    DeleteRange(b"x", client_id=2, seq=5),
+    DeleteRange(b"x"),
     Put(b"b", b"1", lease=9),
     Compact(7),
     Put(b"c", b"1"),
@@ -82,13 +82,6 @@ def test_bad_snapshot_data_raises_and_keeps_the_state():
     assert store.snapshot() == before
 
 
-def test_idempotency_survives_a_snapshot():
-    store = KVStore()
-    store.restore(apply_all(COMMANDS).snapshot())
-    results, events = store.apply([Put(b"z", b"1", lease=3, client_id=1, seq=2)])
-    assert events == [] and results[0].revision == 5
-
-
 def test_batches_round_trip_through_bytes():
     assert decode_batch(encode_batch(COMMANDS)) == COMMANDS
 
@@ -96,8 +89,8 @@ def test_batches_round_trip_through_bytes():
 def test_inconsistent_snapshot_data_raises_and_keeps_the_state():
     store = apply_all(COMMANDS)
     before = store.snapshot()
-    orphan = Snapshot(FORMAT, 1, 0, [], [KeyValue(b"k", b"v", 1, 1, 1, lease=77)], [], [])
-    disordered = Snapshot(FORMAT, 2, 0, [], [KeyValue(b"k", b"v", 2, 2, 1), KeyValue(b"j", b"v", 1, 1, 1)], [], [])
+    orphan = Snapshot(FORMAT, 1, 0, [], [KeyValue(b"k", b"v", 1, 1, 1, lease=77)], [])
+    disordered = Snapshot(FORMAT, 2, 0, [], [KeyValue(b"k", b"v", 2, 2, 1), KeyValue(b"j", b"v", 1, 1, 1)], [])
     for bad in (orphan, disordered):
         with pytest.raises(ValueError):
             store.restore(encode(bad))

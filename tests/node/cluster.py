@@ -76,7 +76,7 @@ class Cluster:
 
     def leader(self, group: int = 1) -> int:
         for _ in range(200):
-            leaders = [i for i, n in self.nodes.items() if i not in self.down and n.replicas[group].is_leader]
+            leaders = [i for i, n in self.nodes.items() if i not in self.down and n.groups[group].is_leader]
             if leaders:
                 return leaders[0]
             self.tick()
@@ -86,7 +86,7 @@ class Cluster:
         for _ in range(300):
             self.tick()
             leaders = [
-                i for i, n in self.nodes.items() if i not in self.down and i != old and n.replicas[1].is_leader
+                i for i, n in self.nodes.items() if i not in self.down and i != old and n.groups[1].is_leader
             ]
             if leaders:
                 return leaders[0]

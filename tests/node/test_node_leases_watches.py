@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tandemdb.kv import Compact, LeaseGrant, Put, Range
+from tandemdb.kv import Compact, ErrorCode, ErrorResult, LeaseGrant, Put, Range
 from tandemdb.wire.client_api import (
     Error,
     ErrorKind,
@@ -125,7 +125,7 @@ def test_a_follower_that_installs_a_snapshot_resumes_its_watches_without_a_gap()
         c.call(lead, Put(b"k%02d" % i, b"v"))
     c.down.discard(follower)
     c.tick(30)
-    assert c.nodes[follower].replicas[1].snapshot_index > 0  # it did install a snapshot
+    assert c.nodes[follower].groups[1].snapshot_index > 0  # it did install a snapshot
     keys = [e.kv.key for batch in _events(c, 4, wid) for e in batch.events]
     assert keys == [b"k%02d" % i for i in range(60)]
 
@@ -135,23 +135,23 @@ def test_time_to_live_of_a_missing_lease_is_minus_one_and_keep_alive_is_not_foun
     lead = c.leader()
     assert c.call(lead, LeaseTimeToLive(42)).ttl_s == -1
     missing = c.call(lead, LeaseKeepAlive(42))
-    assert isinstance(missing, Error) and missing.kind == ErrorKind.NOT_FOUND
+    assert isinstance(missing, ErrorResult) and missing.code == ErrorCode.LEASE_NOT_FOUND
 
 
 def _clients(c: Cluster) -> dict[int, int]:
-    return {i: n.replicas[1].kv.stats().clients for i, n in c.nodes.items()}
+    return {i: len(n.groups[1].sessions) for i, n in c.nodes.items()}
 
 
 def test_idle_clients_are_forgotten_everywhere_through_leader_sweeps() -> None:
     c = Cluster(session_ttl_s=2)  # a sweep every second (10 ticks)
     lead = c.leader()
-    c.call(lead, Put(b"idle", b"v", client_id=1, seq=1))
+    c.call(lead, Put(b"idle", b"v"), client_id=1, seq=1)
     for seq in range(1, 8):  # client 2 writes every half second for 3.5 s
-        c.call(lead, Put(b"busy", b"v", client_id=2, seq=seq))
+        c.call(lead, Put(b"busy", b"v"), client_id=2, seq=seq)
         c.tick(TICKS_PER_S // 2)
     c.settle()
     assert _clients(c) == {1: 1, 2: 1, 3: 1}  # client 1 (idle for 3.5 s) is gone, client 2 is not
-    retry = c.call(lead, Put(b"busy", b"v", client_id=2, seq=7))
+    retry = c.call(lead, Put(b"busy", b"v"), client_id=2, seq=7)
     assert retry.revision == 8  # the retry of client 2's last write is still answered from its record
     c.tick(4 * TICKS_PER_S)
     c.settle()
@@ -161,14 +161,14 @@ def test_idle_clients_are_forgotten_everywhere_through_leader_sweeps() -> None:
 def test_a_new_leader_sweeps_only_a_full_period_after_its_election() -> None:
     c = Cluster(session_ttl_s=2)
     lead = c.leader()
-    c.call(lead, Put(b"k", b"v", client_id=1, seq=1))
+    c.call(lead, Put(b"k", b"v"), client_id=1, seq=1)
     c.tick(TICKS_PER_S + 2)  # one sweep so far
     c.isolate(lead)
     new = c.wait_leader_except(lead)
-    sweeps_before = c.nodes[new].replicas[1].kv.snapshot()
+    sweeps_before = c.nodes[new].groups[1].sessions.snapshot()
     c.tick(TICKS_PER_S - 3)  # less than a period after the election: no sweep from the new leader yet
     c.settle()
-    assert c.nodes[new].replicas[1].kv.snapshot() == sweeps_before
+    assert c.nodes[new].groups[1].sessions.snapshot() == sweeps_before
     c.tick(3 * TICKS_PER_S)
     c.settle()
-    assert c.nodes[new].replicas[1].kv.stats().clients == 0
+    assert len(c.nodes[new].groups[1].sessions) == 0

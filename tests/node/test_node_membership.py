@@ -71,7 +71,7 @@ def test_move_leader_and_graceful_stop_hand_leadership_over() -> None:
     lead = c.leader()
     target = next(i for i in c.nodes if i != lead)
     assert isinstance(c.call(lead, MoveLeader(target)), OkResult)
-    assert c.nodes[target].replicas[1].is_leader
+    assert c.nodes[target].groups[1].is_leader
     c.nodes[target].stop()
     c.tick(5)
     assert not c.nodes[target].leads_any()

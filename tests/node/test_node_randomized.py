@@ -30,21 +30,24 @@ class Client:
     seq: int = 0
     op: int | None = None  # history op id in flight
     request: object = None
+    session: dict = field(default_factory=dict)
     kind: str = ""
     reqs: set[int] = field(default_factory=set)
     deadline: int = 0
 
 
-def _request(kind: str, key: str, value, client: Client):
+def _request(kind: str, key: str, value, client: Client) -> tuple[object, dict]:
+    """The operation and its session (a write's retries all carry the same one)."""
     k = key.encode()
     if kind == "read":
-        return Range(k)
+        return Range(k), {}
     client.seq += 1
+    session = {"client_id": client.id, "seq": client.seq}
     if kind == "write":
-        return Put(k, str(value).encode(), client_id=client.id, seq=client.seq)
+        return Put(k, str(value).encode()), session
     expected, new = value
     cond = Compare(k, "version", "==", 0) if expected is None else Compare(k, "value", "==", str(expected).encode())
-    return Txn([cond], [Put(k, str(new).encode())], client_id=client.id, seq=client.seq)
+    return Txn([cond], [Put(k, str(new).encode())]), session
 
 
 def _output(kind: str, reply):
@@ -85,8 +88,9 @@ def run(seed: int, ticks: int = 500, bugs: frozenset[str] = frozenset()) -> tupl
                 value += 1
                 arg = None if kind == "read" else (value if kind == "write" else (rng.choice(written[key][-3:]), value))
                 cl.op = history.invoke(cl.id, kind, key, arg)
-                cl.kind, cl.request, cl.reqs, cl.deadline = kind, _request(kind, key, arg, cl), set(), now + OP_TICKS
-                cl.reqs.add(c.send(cl.target, cl.request, conn=cl.id))
+                cl.request, cl.session = _request(kind, key, arg, cl)
+                cl.kind, cl.reqs, cl.deadline = kind, set(), now + OP_TICKS
+                cl.reqs.add(c.send(cl.target, cl.request, conn=cl.id, **cl.session))
         c.tick()
         for cl in clients:
             if cl.op is None:
@@ -112,11 +116,11 @@ def run(seed: int, ticks: int = 500, bugs: frozenset[str] = frozenset()) -> tupl
                 if isinstance(r, Error):
                     assert r.kind in (ErrorKind.NOT_LEADER, ErrorKind.NO_LEADER, ErrorKind.UNAVAILABLE, ErrorKind.TIMEOUT)
                     cl.target = r.leader if r.leader in c.nodes else rng.choice([1, 2, 3])
-                    cl.reqs.add(c.send(cl.target, cl.request, conn=cl.id))  # same (client id, seq): applied once
+                    cl.reqs.add(c.send(cl.target, cl.request, conn=cl.id, **cl.session))  # same session: applied once
                     break
             # A request lost with a crashed node gets no reply: resend it now and then.
             if not replies and rng.random() < 0.05:
-                cl.reqs.add(c.send(cl.target, cl.request, conn=cl.id))
+                cl.reqs.add(c.send(cl.target, cl.request, conn=cl.id, **cl.session))
     ops = [o for o in history.ops if not (o.f == "read" and o.status != "ok")]
     return ops, oks
 

@@ -44,10 +44,10 @@ def test_one_turn_of_writes_becomes_one_raft_entry() -> None:
     lead = c.leader()
     c.tick(30)
     node = c.nodes[lead]
-    before = node.replicas[1].rn.raft.log.last_index()
+    before = node.groups[1].rn.raft.log.last_index()
     reqs = [c.send(lead, Put(b"k%d" % i, b"v")) for i in range(100)]
     c.step()
-    assert node.replicas[1].rn.raft.log.last_index() == before + 1
+    assert node.groups[1].rn.raft.log.last_index() == before + 1
     c.settle()
     revisions = sorted(c.reply_to(r).revision for r in reqs)
     assert revisions == list(range(revisions[0], revisions[0] + 100))
@@ -58,7 +58,7 @@ def test_writes_that_arrive_while_the_log_write_syncs_share_the_next_entry() -> 
     lead = c.leader()
     c.tick(30)
     node = c.nodes[lead]
-    log = node.replicas[1].rn.raft.log
+    log = node.groups[1].rn.raft.log
     before = log.last_index()
     first = c.send(lead, Put(b"first", b"v"))
     syncing = node.drain()  # the entry of the first write is being synced
@@ -114,8 +114,8 @@ def test_serializable_reads_are_served_by_a_follower_from_its_own_state() -> Non
 def test_a_retried_write_with_the_same_client_and_seq_applies_once() -> None:
     c = Cluster()
     lead = c.leader()
-    first = c.call(lead, Put(b"k", b"v", client_id=7, seq=1))
-    again = c.call(lead, Put(b"k", b"v", client_id=7, seq=1))
+    first = c.call(lead, Put(b"k", b"v"), client_id=7, seq=1)
+    again = c.call(lead, Put(b"k", b"v"), client_id=7, seq=1)
     assert again == first
     status = c.call(lead, Status())
     assert isinstance(status, StatusResult) and status.revision == 1

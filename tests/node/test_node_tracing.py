@@ -47,7 +47,7 @@ def test_a_traced_write_is_followed_on_the_leader_and_every_follower() -> None:
         assert [step for step, _ in seen[f]] == ["received", "persist", "durable", "committed", "applied"]
         assert seen[f][0] == ("received", lead)
     for node in c.nodes.values():  # done with the entry everywhere: nothing kept
-        assert not node.replicas[1].traces.entries
+        assert not node.groups[1].traces.entries
 
 
 def test_with_tracing_off_a_traceparent_costs_nothing() -> None:

@@ -54,11 +54,11 @@ async def running_cluster(
 async def settled(servers: dict[int, Server], group: int = 1) -> Server:
     """Write until the leader knows every follower holds its whole log (so every peer link is up); return it."""
     for _ in range(200):
-        leader = next((s for s in servers.values() if s.node.replicas[group].is_leader), None)
+        leader = next((s for s in servers.values() if s.node.groups[group].is_leader), None)
         if leader is not None:
             await leader.gateway.call(Put(b"settle", b""), group=group)
             await asyncio.sleep(0.05)
-            raft = leader.node.replicas[group].rn.raft
+            raft = leader.node.groups[group].rn.raft
             if all(pr.match == raft.log.last_index() for pr in raft.tracker.progress.values()):
                 return leader
         await asyncio.sleep(0.05)

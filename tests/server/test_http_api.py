@@ -257,6 +257,7 @@ def test_index_and_openapi(http):
         (Error(ErrorKind.TIMEOUT, "no answer"), 504, {}),
         (Error(ErrorKind.BAD_REQUEST, "no"), 400, {}),
         (Error(ErrorKind.NOT_FOUND, "no group 1"), 404, {}),
+        (Error(ErrorKind.STALE_SEQ, "seq 4 is older"), 409, {}),
         (Error(ErrorKind.STORAGE, "disk failed"), 500, {}),
         (Error(ErrorKind.INTERNAL, "bug"), 500, {}),
     ],
@@ -283,7 +284,6 @@ def test_gateway_errors(http, error, status, headers):
         (ErrorCode.LEASE_NOT_FOUND, 404),
         (ErrorCode.COMPACTED, 410),
         (ErrorCode.LEASE_EXISTS, 409),
-        (ErrorCode.STALE_SEQ, 409),
     ],
 )
 def test_kv_errors(http, code, status):
