@@ -7,7 +7,8 @@ import time
 
 import click
 
-from ..client import NotFoundError
+from ..client import KVError, NotFoundError
+from ..kv.results import ErrorCode
 from ..wire.client_api import LeaseTTLResult
 from .common import LEASE_ID, Table, emit, make_client, reports_errors
 
@@ -49,7 +50,9 @@ def keep_alive(ctx: click.Context, lease_id: int, once: bool) -> None:
         while True:
             try:
                 result = client.lease_keepalive(lease_id)
-            except NotFoundError:
+            except KVError as e:
+                if e.code != ErrorCode.LEASE_NOT_FOUND:
+                    raise
                 raise click.ClickException(f"lease {lease_id:x} expired or revoked") from None
             if result.ttl_s < 0:
                 raise click.ClickException(f"lease {lease_id:x} expired or revoked")
