@@ -70,6 +70,10 @@ class StateMachine(Protocol):
         """Commands applied while leading, with their results: start or stop timers."""
         ...
 
+    def leader_timers(self) -> bool:
+        """Whether a timer is running: the group must keep ticking (it cannot go quiet) until none is."""
+        ...
+
     def leader_tick(self, now: int) -> list[Any]:
         """Commands that timers want proposed now (the driver proposes them without a waiter)."""
         ...

@@ -87,6 +87,9 @@ class CounterMachine:
     def leader_applied(self, cmds: list, results: list, now: int) -> None:
         pass
 
+    def leader_timers(self) -> bool:
+        return False
+
     def leader_tick(self, now: int) -> list:
         return []
 

@@ -16,6 +16,9 @@ class LeaseTimer:
         self._deadline: dict[int, int] = {}  # lease id -> tick at which it expires
         self._revoking: dict[int, int] = {}  # lease id -> tick at which to propose its revoke again
 
+    def __bool__(self) -> bool:
+        return bool(self._deadline)
+
     def clear(self) -> None:
         self._deadline.clear()
         self._revoking.clear()

@@ -101,6 +101,9 @@ class KVMachine:
             elif isinstance(cmd, LeaseRevoke) and isinstance(result, (LeaseRevokeResult, ErrorResult)):
                 self.leases.forget(cmd.id)  # revoked, or already gone
 
+    def leader_timers(self) -> bool:
+        return bool(self.leases)
+
     def leader_tick(self, now: int) -> list[LeaseRevoke]:
         return [LeaseRevoke(lease_id) for lease_id in self.leases.expired(now, self._retry_ticks)]
 

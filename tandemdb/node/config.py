@@ -31,6 +31,7 @@ class NodeConfig:
     max_size_per_msg: int = 1 << 20
     max_inflight_msgs: int = 256
     snapshot_chunk_size: int = 1 << 20
+    quiesce_ticks: int = 3  # a leader whose group has been idle and in sync this many ticks puts it to sleep; 0: never
     record_applied: bool = False  # simulator: list every applied entry in ``Output.applied``, for its checks
     state_machine: str = "kv"  # what the node's data groups replicate (``node/machines.py``)
     bugs: frozenset[str] = field(default_factory=frozenset)

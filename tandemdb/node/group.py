@@ -16,7 +16,7 @@ from ..raft.bugs import BUGS as RAFT_BUGS
 from ..raft.config import Config, ReadOnlyOption, Rng
 from ..raft.errors import ProposalDroppedError
 from ..raft.rawnode import RawNode, Ready
-from ..raft.types import ConfChange, ConfChangeType, Entry, EntryType, MessageType, Role, Snapshot, SoftState
+from ..raft.types import ConfChange, ConfChangeType, Entry, EntryType, Message, MessageType, Role, Snapshot, SoftState
 from ..state_machine import MachineStats, StateMachine
 from ..storage.group_storage import GroupStorage
 from ..wire.client_api import Error, ErrorKind, Member, MemberStatus, SnapshotResult, SnapshotSave
@@ -108,6 +108,8 @@ class Group:
         self.now = 0  # the node's tick count, as of the last tick
         self.sweep_ticks = cfg.ticks(cfg.session_ttl_s * 500)  # SessionSweeps come every half session TTL
         self.sweep_at = 0  # the tick at which the leader proposes the next one
+        self.quiesced = False  # asleep: not ticked until a message or a request wakes it (see ``_maybe_quiesce``)
+        self._quiet_ticks = 0  # ticks the leader has found the group idle and in sync
 
     # -- what the node asks -----------------------------------------------------------------------------------------
     @property
@@ -416,8 +418,33 @@ class Group:
         return self.proposals.take_all() + self.reads.take_all() + self.membership.take_all()
 
     # -- time and leadership ---------------------------------------------------------------------------------------------
+    def step(self, gm: GroupMessage) -> None:
+        """A peer's message. Anything but a heartbeat response wakes a quiet group; a quiesce heartbeat from the
+        leader puts a follower that holds every committed entry to sleep."""
+        m = gm.msg
+        if gm.quiesce:
+            self.rn.step(m)
+            raft = self.rn.raft
+            if raft.role == Role.FOLLOWER and raft.lead == m.frm and raft.log.committed == raft.log.last_index():
+                self.quiesced = True
+            return
+        if self.quiesced and m.type != MessageType.HEARTBEAT_RESP:
+            self.wake()
+        self.rn.step(m)
+
+    def alarm(self) -> int | None:
+        """The tick at which this quiet group must wake by itself: its leader's next session sweep, if any
+        session is left to expire. None: only an event wakes it."""
+        return self.sweep_at if self.is_leader and len(self.sessions) else None
+
+    def wake(self) -> None:
+        self.quiesced = False
+        self._quiet_ticks = 0
+
     def tick(self, now: int) -> None:
         self.now = now
+        if self._maybe_quiesce():
+            return
         self.rn.tick()
         self.proposals.expire(now)
         self.stats.proposals_failed += self.membership.expire(now)
@@ -429,6 +456,39 @@ class Group:
                 self.sweep_at = now + self.sweep_ticks
                 self.proposals.queue(gc.Proposal(gc.SessionSweep()), None)
         self._maybe_publish(now)
+
+    def _maybe_quiesce(self) -> bool:
+        """Quiescence (CockroachDB's, TiKV's hibernation): a leader whose group has been idle and fully in sync
+        for ``quiesce_ticks`` ticks sends each replica a last heartbeat marked ``quiesce`` and stops ticking;
+        a follower that gets it stops too. An idle group then costs no CPU and no messages. Any message but a
+        heartbeat response, any request, or its leader's node becoming unreachable wakes it. Never with lease
+        reads: a lease counts ticks, and a sleeping leader's ticks stop while real time goes on."""
+        if not self.cfg.quiesce_ticks or self.cfg.lease_reads or not self._idle_in_sync():
+            self._quiet_ticks = 0
+            return False
+        self._quiet_ticks += 1
+        if self._quiet_ticks < self.cfg.quiesce_ticks:
+            return False
+        raft = self.rn.raft
+        for peer in sorted(raft.tracker.progress):
+            if peer != self.cfg.id:
+                hb = Message(type=MessageType.HEARTBEAT, to=peer, frm=self.cfg.id, term=raft.term, commit=raft.log.committed)
+                self.out.quiesce.append(hb)
+        self.quiesced = True
+        return True
+
+    def _idle_in_sync(self) -> bool:
+        """A leader with nothing to do: every replica holds every entry, all committed and applied, no request
+        waits, no change or transfer is under way, and the machine runs no timer."""
+        raft = self.rn.raft
+        if not self.is_leader or self.pending() or self.writing is not None or self.rn.has_ready():
+            return False
+        last = raft.log.last_index()
+        if raft.log.committed != last or self.applied != last or raft.lead_transferee:
+            return False
+        if self.conf_state.voters_outgoing or self.sm.leader_timers():
+            return False
+        return all(pr.match == last for pr in raft.tracker.progress.values())
 
     def _maybe_publish(self, now: int) -> None:
         """Announce this node's addresses and labels through the log when the group's record differs."""

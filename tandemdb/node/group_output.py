@@ -17,6 +17,7 @@ from .waiters import Waiter
 @dataclass(slots=True)
 class GroupOutput:
     messages: list[Message] = field(default_factory=list)  # Raft messages, in the order they may leave
+    quiesce: list[Message] = field(default_factory=list)  # heartbeats that put the followers to sleep
     replies: list[tuple[Waiter, Any]] = field(default_factory=list)  # (who waits, the answer)
     changes: list[Any] = field(default_factory=list)  # the state machine's changes (KV: events), in apply order
     resync: bool = False  # a snapshot replaced the state: watchers must catch up from it
@@ -32,9 +33,10 @@ class GroupOutput:
     def take(self) -> GroupOutput:
         """Everything emitted since the last take; this output starts empty again."""
         out = GroupOutput(
-            self.messages, self.replies, self.changes, self.resync, self.members_changed, self.log, self.traces,
-            self.applied,
+            self.messages, self.quiesce, self.replies, self.changes, self.resync, self.members_changed, self.log,
+            self.traces, self.applied,
         )
-        self.messages, self.replies, self.changes, self.log, self.traces, self.applied = [], [], [], [], [], []
+        self.messages, self.quiesce, self.replies, self.changes = [], [], [], []
+        self.log, self.traces, self.applied = [], [], []
         self.resync = self.members_changed = False
         return out

@@ -12,6 +12,7 @@ must stop the process (fail-stop), never call the node again.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,8 @@ from .. import __version__
 from ..kv import KVMachine
 from ..raft.bootstrap import bootstrap
 from ..raft.config import Rng
-from ..raft.types import Entry, HardState
+from ..raft.types import Entry, HardState, Message, MessageType
+from ..storage.group_storage import GroupStorage
 from ..storage.node_storage import NodeStorage
 from ..storage.record import WriteBatch
 from ..wire.client_api import (
@@ -42,6 +44,7 @@ from ..wire.client_api import (
     StatusResult,
     WatchCancel,
     WatchCreate,
+    GroupCreate,
 )
 from ..wire.peer import GroupMessage
 from . import commands as gc
@@ -55,6 +58,9 @@ from .shards import ShardMap
 from .tracing import TracePoint
 from .waiters import Waiter
 from .watches import WatchHub
+
+
+LIVENESS_GROUP = 0  # peer messages of group 0 are the node's own liveness heartbeats (``Node._liveness``)
 
 
 @dataclass
@@ -96,20 +102,57 @@ class Node:
         self._sync_needed = False
         self._tracing = False
         self.groups: dict[int, Group] = {}
+        # Work lists, so that quiet groups cost nothing: the groups that tick, and those touched this turn.
+        self._awake: dict[int, Group] = {}
+        self._dirty: dict[int, Group] = {}
+        self._alarms: list[tuple[int, int]] = []  # heap of (tick, group): quiet groups that must wake then
+        # Node liveness, for quiet groups: a follower that stops hearing from its leader's node wakes up.
+        self._replicas_on: set[int] = set()  # the other nodes that replicate some group of this one
+        self._heard: dict[int, int] = {}  # node -> the tick this node last heard from it
+        self._silent: set[int] = set()  # nodes not heard from for an election timeout
         for group in sorted(set(storage.group_ids()) | set(self.shards.groups())):
             gs = storage.group(group)
-            fresh = gs.last_index() == 0 and gs.snapshot().is_empty()
-            if fresh and initial_members:
-                # Every founding node must write the same log: only ids and peer addresses go in; each
-                # member then announces its other addresses and labels through the log (``PublishMember``).
-                contexts = {m.id: gc.encode(Member(m.id, m.peer)) for m in initial_members}
-                bootstrap(gs, contexts.keys(), contexts)
-                self._sync_needed = True
-            elif not fresh and "forget_vote_on_restart" in cfg.bugs:
+            if _fresh(gs):
+                if initial_members:
+                    self._bootstrap(gs, initial_members)
+            elif "forget_vote_on_restart" in cfg.bugs:
                 hs = gs.hard_state
                 gs.set_hard_state(HardState(hs.term, 0, hs.commit))
-            self.groups[group] = Group(cfg, group, gs, rng, make_machine(cfg.state_machine, cfg))
+            self._add_group(Group(cfg, group, gs, rng, make_machine(cfg.state_machine, cfg)))
         self._collect_members()
+
+    def _bootstrap(self, gs: GroupStorage, members: list[Member]) -> None:
+        """Every founding replica must write the same log: only ids and peer addresses go in; each member then
+        announces its other addresses and labels through the log (``PublishMember``)."""
+        contexts = {m.id: gc.encode(Member(m.id, m.peer)) for m in members}
+        bootstrap(gs, contexts.keys(), contexts)
+        self._sync_needed = True
+
+    def create_group(self, group: int, members: list[Member]) -> None:
+        """Host a new group, founded by ``members`` (the same list on each of them); a node not among them
+        hosts an empty replica that waits to be added. Every state machine of this node is of one kind."""
+        if group == LIVENESS_GROUP or group in self.groups:
+            raise ValueError(f"group {group} exists already" if group else "group 0 is reserved")
+        gs = self.storage.group(group)
+        invariant(_fresh(gs), f"node {self.cfg.id}: storage of new group {group} is not empty")
+        if any(m.id == self.cfg.id for m in members):
+            self._bootstrap(gs, members)
+        self._add_group(Group(self.cfg, group, gs, self._rng, make_machine(self.cfg.state_machine, self.cfg)))
+        self._collect_members()
+
+    def _add_group(self, g: Group) -> None:
+        g.tracing = self._tracing
+        self.groups[g.group] = self._awake[g.group] = self._dirty[g.group] = g
+
+    def _touched(self, g: Group) -> None:
+        """``g`` handled an event: drain it this turn, and tick it while it is awake."""
+        self._dirty[g.group] = g
+        if not g.quiesced:
+            self._awake[g.group] = g
+        elif self._awake.pop(g.group, None) is not None:
+            alarm = g.alarm()
+            if alarm is not None:
+                heapq.heappush(self._alarms, (alarm, g.group))
 
     @property
     def tracing(self) -> bool:
@@ -125,21 +168,58 @@ class Node:
     # -- events ---------------------------------------------------------------------------------------------------------
     def tick(self) -> None:
         self.now += 1
-        for g in self.groups.values():
+        self._liveness()
+        alarms = self._alarms
+        while alarms and alarms[0][0] <= self.now:
+            g = self.groups.get(heapq.heappop(alarms)[1])
+            if g is not None and g.quiesced:
+                g.wake()
+                self._touched(g)
+        for g in list(self._awake.values()):
             g.tick(self.now)
+            self._touched(g)
 
     def receive(self, msgs: list[GroupMessage]) -> None:
         me = self.cfg.id
+        heard = self._heard
         for gm in msgs:
+            heard[gm.msg.frm] = self.now
             g = self.groups.get(gm.group)
             if g is not None and gm.msg.to == me:
                 if self._tracing:
                     g.trace_receive(gm)
-                g.rn.step(gm.msg)
+                g.step(gm)
+                self._touched(g)
 
     def unreachable(self, peer: int) -> None:
-        for g in self.groups.values():
+        """The connection to ``peer`` broke: a group it led wakes up (it may have to elect another leader)."""
+        self._wake_led_by(peer)
+        for g in self._awake.values():
             g.rn.report_unreachable(peer)
+
+    def _wake_led_by(self, peer: int) -> None:
+        for g in self.groups.values():
+            if g.quiesced and g.leader == peer:
+                g.wake()
+                self._touched(g)
+
+    def _liveness(self) -> None:
+        """While some group is quiet, say "alive" to every node replicating a group of this one, one message
+        per node (``LIVENESS_GROUP``), however many groups; wake the quiet groups led by a node not heard from
+        for an election timeout."""
+        now, every = self.now, max(1, self.cfg.election_ticks // 3)
+        if now % every == 0 and len(self._awake) < len(self.groups):
+            me = self.cfg.id
+            for peer in sorted(self._replicas_on):
+                hb = Message(type=MessageType.HEARTBEAT, to=peer, frm=me)
+                self._out.messages.setdefault(peer, []).append(GroupMessage(LIVENESS_GROUP, hb))
+        for peer in self._replicas_on:
+            quiet_for = now - self._heard.setdefault(peer, now)
+            if quiet_for <= self.cfg.election_ticks:
+                self._silent.discard(peer)
+            elif peer not in self._silent:
+                self._silent.add(peer)
+                self._wake_led_by(peer)
 
     def disconnect(self, conn: int) -> None:
         self.watches.drop_connection(conn)
@@ -154,6 +234,7 @@ class Node:
             return
         for g in groups:
             g.finish()
+            self._touched(g)
 
     def _fail(self, error: BaseException) -> None:
         """The log could not be written: answer every waiting request, then serve nothing more. The shell
@@ -171,12 +252,17 @@ class Node:
             self.reply(waiter, Error(ErrorKind.UNAVAILABLE, f"node {self.cfg.id} is shutting down"))
             return
         op = req.op
+        if type(op) is GroupCreate:
+            self.reply(waiter, self._create(op))
+            return
         group = req.group or self.shards.group_of(getattr(op, "key", b""))
         g = self.groups.get(group)
         if g is None:
             self.reply(waiter, Error(ErrorKind.NOT_FOUND, f"node {self.cfg.id} hosts no group {group}"))
             return
+        g.wake()
         answer = self._dispatch(g, op, req, waiter)
+        self._touched(g)
         if answer is not None:
             self.reply(waiter, answer)
 
@@ -205,6 +291,17 @@ class Node:
         if kind is SnapshotSave:
             return g.read(op, waiter)
         return Error(ErrorKind.BAD_REQUEST, f"group {g.group} does not serve {kind.__name__} operations")
+
+    def _create(self, op: GroupCreate) -> Any:
+        unknown = [i for i in op.members if i not in self.peers and i != self.cfg.id]
+        if not 0 < op.group < 1 << 63 or not op.members or unknown:
+            why = f"no peer address known for nodes {unknown}" if unknown else "a group id >= 1 and members"
+            return Error(ErrorKind.BAD_REQUEST, f"cannot create group {op.group}: {why}")
+        if op.group in self.groups:
+            return Error(ErrorKind.BAD_REQUEST, f"group {op.group} exists already on node {self.cfg.id}")
+        me = self.cfg.member
+        self.create_group(op.group, [me if i == me.id else Member(i, self.peers[i]) for i in sorted(set(op.members))])
+        return OkResult()
 
     def _watch(self, g: Group, op: WatchCreate | WatchCancel, waiter: Waiter) -> Any | None:
         if not isinstance(g.sm, KVMachine):
@@ -245,11 +342,12 @@ class Node:
             out, self._out = self._out, Output()
             return out
         writing = []
-        for g in self.groups.values():
+        dirty, self._dirty = self._dirty, {}
+        for g in dirty.values():
             g.flush()
             if g.take_ready():
                 writing.append(g)
-        for g in self.groups.values():
+        for g in dirty.values():
             self._collect(g)
         out, self._out = self._out, Output()
         if writing or self._sync_needed:
@@ -268,6 +366,8 @@ class Node:
             attach = g.traces.attach if self._tracing and g.traces else None
             for m in go.messages:
                 out.messages.setdefault(m.to, []).append(GroupMessage(g.group, m, attach(m) if attach else None))
+        for m in go.quiesce:
+            out.messages.setdefault(m.to, []).append(GroupMessage(g.group, m, quiesce=True))
         for waiter, reply in go.replies:
             out.replies.append((waiter.conn, Response(waiter.req, reply)))
         if "watch_skips_event" in self.cfg.bugs and any(e.kind == "leader" for e in go.log):
@@ -291,10 +391,14 @@ class Node:
             self._out.replies.append((conn, Response(resp.watch_id, resp)))
 
     def _collect_members(self) -> None:
+        replicas: set[int] = set()
         for g in self.groups.values():
             for m in g.membership.members.values():
                 if m.peer:
                     self.peers[m.id] = m.peer
+            cs = g.conf_state
+            replicas.update(cs.voters, cs.learners, cs.voters_outgoing, cs.learners_next)
+        self._replicas_on = replicas - {self.cfg.id}
 
     def status(self, g: Group | None = None) -> StatusResult:
         g = g or self.groups[DATA_GROUP]
@@ -338,7 +442,9 @@ class Node:
         up-to-date voter."""
         self.stopping = True
         for g in self.groups.values():
+            g.wake()
             g.hand_over()
+            self._touched(g)
 
     def reply(self, waiter: Waiter, reply: Any) -> None:
         self._out.replies.append((waiter.conn, Response(waiter.req, reply)))
@@ -352,3 +458,7 @@ class Node:
                 points += g.out.traces
                 g.out.traces.clear()
         return points
+
+
+def _fresh(gs: GroupStorage) -> bool:
+    return gs.last_index() == 0 and gs.snapshot().is_empty()

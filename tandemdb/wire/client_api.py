@@ -89,6 +89,15 @@ class MoveLeader(msgspec.Struct, tag="move_leader", array_like=True):
     target: int
 
 
+class GroupCreate(msgspec.Struct, tag="group_create", array_like=True):
+    """Host a new Raft group on the node this is sent to (send it to every one of ``members``, with the same
+    members everywhere: each founding replica writes the same first log). A node not among ``members`` hosts
+    an empty replica that a member change adds later. Low-level: the placement driver will make groups."""
+
+    group: int
+    members: list[int]
+
+
 class SnapshotSave(msgspec.Struct, tag="snapshot_save", array_like=True):
     """A consistent copy of the group's state as of a linearizable read point."""
 
@@ -114,6 +123,7 @@ Op = (
     | Status
     | MoveLeader
     | SnapshotSave
+    | GroupCreate
     | CounterAdd
     | CounterGet
 )
@@ -251,6 +261,7 @@ __all__ = [
     "ClientHello",
     "Error",
     "ErrorKind",
+    "GroupCreate",
     "Event",
     "KVOp",
     "KeyValue",

@@ -28,6 +28,8 @@ class GroupMessage(msgspec.Struct, array_like=True, gc=False, omit_defaults=True
     msg: Message
     # Tracing only: (entry index, W3C traceparent) of the traced client requests an append carries.
     traces: list[tuple[int, str]] | None = None
+    # A leader's last heartbeat before its group goes quiet: the receiver stops ticking the group too.
+    quiesce: bool = False
 
 
 class PeerBatch(msgspec.Struct, array_like=True, gc=False, omit_defaults=True):

@@ -4,7 +4,7 @@ delivered and writes made durable by hand, one turn at a time. Deterministic: no
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from tandemdb.node import Node, NodeConfig
 from tandemdb.storage import NodeStorage
@@ -25,6 +25,7 @@ class Cluster:
         self.down: set[int] = set()
         self.cut: set[frozenset[int]] = set()  # pairs that cannot talk
         self.replies: dict[int, list] = defaultdict(list)  # conn -> [(request id, reply)]
+        self.delivered: Counter[int] = Counter()  # group -> peer messages delivered
         self.next_req = 0
         founders = [member(i) for i in range(1, size + 1)]
         for m in founders:
@@ -57,6 +58,7 @@ class Cluster:
                     self.replies[conn].append((resp.id, resp.reply))
                 for to, msgs in out.messages.items():
                     if to in self.nodes and to not in self.down and frozenset((nid, to)) not in self.cut:
+                        self.delivered.update(gm.group for gm in msgs)
                         self.nodes[to].receive(msgs)
                 if not out.persist:
                     break
