@@ -71,6 +71,8 @@ def _apply_config_file(ctx: click.Context, param: click.Parameter, path: str | N
 @click.option("--session-ttl", type=Duration(), default="10m", show_default=True,
               help="How long the cluster keeps a client's retry record after its last write (up to 1.5 times that); "
               "longer than any client's timeout.")
+@click.option("--quiesce-ticks", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Ticks a group must be idle and in sync before it sleeps (no ticks, no heartbeats); 0: never.")
 @click.option("--bug", "bugs", multiple=True, hidden=True, type=click.Choice(sorted(BUGS)),
               help="Debug only: turn on a known bug (see `tandem chaos --list-bugs`).")
 @click.option("--debug-faults", default="", hidden=True, help="Debug only: the chaos harness's fault file.")
@@ -83,7 +85,7 @@ def _apply_config_file(ctx: click.Context, param: click.Parameter, path: str | N
               help="Share of requests traced when the caller's traceparent did not decide.")
 def start(node_id: int, data_dir: str, listen_client: str, listen_peer: str, listen_http: str, initial_cluster: str,
           join: bool, cluster_id: int, region: str, zone: str, tick_ms: int, election_ticks: int,
-          heartbeat_ticks: int, snapshot_every: int, session_ttl: float, bugs: tuple[str, ...], debug_faults: str, log_level: str,
+          heartbeat_ticks: int, snapshot_every: int, session_ttl: float, quiesce_ticks: int, bugs: tuple[str, ...], debug_faults: str, log_level: str,
           log_format: str, tracing: str, trace_sample_ratio: float) -> None:
     """Run one Tandem node until SIGTERM or Ctrl-C (a leader hands over leadership before it exits)."""
     from ..server.server import CoreFailure, run
@@ -99,7 +101,7 @@ def start(node_id: int, data_dir: str, listen_client: str, listen_peer: str, lis
     node = NodeConfig(member=member, cluster_id=cluster_id, tick_ms=tick_ms, election_ticks=election_ticks,
                       heartbeat_ticks=heartbeat_ticks, snapshot_every=snapshot_every,
                       keep_entries=min(5_000, snapshot_every), session_ttl_s=round(session_ttl),
-                      bugs=frozenset(bugs))
+                      quiesce_ticks=quiesce_ticks, bugs=frozenset(bugs))
     cfg = ServerConfig(node=node, data_dir=data_dir, listen_peer=listen_peer, listen_client=listen_client,
                        listen_http=listen_http, initial_cluster=cluster, join=join, log_level=log_level,
                        debug_faults=debug_faults, log_format=log_format, tracing=tracing,

@@ -34,6 +34,7 @@ from ..kv.results import (
     TxnResult,
 )
 from ..wire.client_api import (
+    GroupCreate,
     LeaseKeepAlive,
     LeaseList,
     LeaseListResult,
@@ -181,6 +182,12 @@ class AsyncClient:
     async def health(self, endpoint: str) -> None:
         """Raise unless ``endpoint`` itself serves a linearizable read."""
         _result(await self._cluster.call_at(endpoint, Range(b"health")))
+
+    async def group_create(self, group: int, members: list[int]) -> None:
+        """Create Raft group ``group`` replicated by ``members`` on each of this client's endpoints (which must
+        be those members' nodes). Low-level: normally the placement driver creates groups."""
+        for endpoint in self._cluster.endpoints:
+            _result(await self._cluster.call_at(endpoint, GroupCreate(group, members)))
 
     async def move_leader(self, target: int) -> OkResult:
         return await self._read(MoveLeader(target))

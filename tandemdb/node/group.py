@@ -48,6 +48,7 @@ class GroupInfo(NamedTuple):
     commit: int
     applied: int
     pending_writes: int  # client writes queued or proposed, not yet answered
+    quiesced: bool  # asleep: idle and in sync, not ticking
     stats: GroupStats
     machine: MachineStats
     members: list[MemberStatus]
@@ -128,7 +129,7 @@ class Group:
         raft = self.rn.raft
         writes = self.proposals.pending_writes()
         return GroupInfo(self.group, raft.lead, self.is_leader, raft.term, raft.log.committed, self.applied, writes,
-                         self.stats, self.sm.stats(), self.membership.statuses())
+                         self.quiesced, self.stats, self.sm.stats(), self.membership.statuses())
 
     def pending(self) -> int:
         """Requests waiting here for an answer."""

@@ -141,6 +141,7 @@ class _NodeCollector:
             for name, value in (
                 ("tandem_server_has_leader", info.leader != 0),
                 ("tandem_server_is_leader", info.is_leader),
+                ("tandem_server_group_quiesced", info.quiesced),
                 ("tandem_server_proposals_pending", info.pending_writes),
                 ("tandem_raft_term", info.term),
                 ("tandem_raft_commit_index", info.commit),
@@ -181,6 +182,7 @@ class _NodeCollector:
 _GROUP_GAUGES = {
     "tandem_server_has_leader": "1 if the group has a leader, as this node knows.",
     "tandem_server_is_leader": "1 if this node leads the group.",
+    "tandem_server_group_quiesced": "1 if the group is idle and in sync, and sleeps: no ticks, no heartbeats.",
     "tandem_server_proposals_pending": "Client writes waiting to be proposed or applied.",
     "tandem_raft_term": "The group's current Raft term on this node.",
     "tandem_raft_commit_index": "The highest log index this node knows committed.",
