@@ -4,8 +4,9 @@
 ``entries``, ``term``, ``first_index``, ``last_index``, ``snapshot``) are served from the in-memory index, which
 ``NodeStorage.open`` rebuilds by replaying the log. Each write (``save`` and the methods it calls) updates the
 index and adds a record to the node's pending ``WriteBatch``; it is durable once the node syncs
-(``NodeStorage.sync``) or the ``GroupCommitter`` reports that batch done. Snapshot files are written (and
-synced) at once, before the marker that points at them.
+(``NodeStorage.sync``) or the ``GroupCommitter`` reports that batch done. A snapshot file travels in the
+same batch as the marker that points at it, and is written and synced before the batch's records, by whoever
+writes the batch (the commit thread, in the server), never on the event loop.
 
 The group also remembers the LSNs of the records a replay would need (its latest hard state, snapshot marker,
 the record that set its first index, and the entries records still in use), so that ``NodeStorage`` knows
@@ -14,7 +15,7 @@ which log segments it may delete.
 
 from __future__ import annotations
 
-import os
+import posixpath
 from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -225,5 +226,5 @@ class GroupStorage(MemoryStorage):
             )
         meta = self._snapshot.meta
         if meta.index:
-            self._snapshot_path = os.path.join(snapshot_dir, snapshot_file_name(self.group, meta.index, meta.term))
+            self._snapshot_path = posixpath.join(snapshot_dir, snapshot_file_name(self.group, meta.index, meta.term))
             self._snapshot = read_snapshot_file(self._node.disk, self._snapshot_path, self.group, meta.index, meta.term)

@@ -25,13 +25,13 @@ storage writes those few records again at the end of the log so the old segments
 
 from __future__ import annotations
 
-import os
+import posixpath
 
 from ..raft.types import Snapshot
 from .disk import Disk
 from .group_storage import GroupStorage
 from .record import WriteBatch
-from .snapshot_file import SUFFIX, write_snapshot_file
+from .snapshot_file import SUFFIX, snapshot_file_name
 from .wal import DEFAULT_SEGMENT_SIZE, WAL
 
 
@@ -40,7 +40,7 @@ class NodeStorage:
         """Use ``NodeStorage.open``."""
         self.disk = disk
         self.path = path
-        self._snapshot_dir = os.path.join(path, "snap")
+        self._snapshot_dir = posixpath.join(path, "snap")
         self._groups: dict[int, GroupStorage] = {}
         self._wal: WAL | None = None
         self._batch = WriteBatch(0)
@@ -55,7 +55,7 @@ class NodeStorage:
         (with ``SnapshotCorruptError``) for damaged data, ``WrongDataDirError`` and ``UnsupportedVersionError``
         for a directory this node must not use."""
         self = cls(disk, path)
-        wal_dir = os.path.join(path, "wal")
+        wal_dir = posixpath.join(path, "wal")
         disk.make_dirs(wal_dir)
         disk.make_dirs(self._snapshot_dir)
         disk.sync_dir(path)
@@ -110,7 +110,9 @@ class NodeStorage:
         return self._batch.add(kind, group, payload)
 
     def _write_snapshot(self, group: int, snap: Snapshot) -> str:
-        return write_snapshot_file(self.disk, self._snapshot_dir, group, snap)
+        """The snapshot file goes with the pending batch, written before its records; returns its path."""
+        self._batch.snapshots.append((self._snapshot_dir, group, snap))
+        return posixpath.join(self._snapshot_dir, snapshot_file_name(group, snap.meta.index, snap.meta.term))
 
     def _obsolete(self, path: str) -> None:
         self._batch.obsolete_files.append(path)
@@ -141,9 +143,9 @@ class NodeStorage:
         stale = [
             name
             for name in self.disk.list_dir(self._snapshot_dir)
-            if name.endswith((SUFFIX, SUFFIX + ".tmp")) and os.path.join(self._snapshot_dir, name) not in keep
+            if name.endswith((SUFFIX, SUFFIX + ".tmp")) and posixpath.join(self._snapshot_dir, name) not in keep
         ]
         for name in stale:
-            self.disk.remove(os.path.join(self._snapshot_dir, name))
+            self.disk.remove(posixpath.join(self._snapshot_dir, name))
         if stale:
             self.disk.sync_dir(self._snapshot_dir)

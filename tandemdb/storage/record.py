@@ -29,7 +29,7 @@ from enum import IntEnum
 import msgspec
 from crc32c import crc32c
 
-from ..raft.types import Entry, HardState
+from ..raft.types import Entry, HardState, Snapshot
 
 HEADER = struct.Struct("<IIIB3xQ")  # header checksum, payload checksum, length, kind, group
 CHECKED = struct.Struct("<IIB3xQ")  # the header fields the header checksum covers
@@ -71,17 +71,20 @@ decode_compaction_marker = msgspec.msgpack.Decoder(CompactionMarker).decode
 class WriteBatch:
     """Records encoded back to back, written to the log with one write.
 
-    ``first_lsn`` is the LSN its first record will have; batches must reach the log in LSN order. A batch may
-    also carry work that is safe only once it is durable: ``release_lsn`` (segments holding only records
-    below it may be deleted) and ``obsolete_files`` (snapshot files its records made unnecessary).
+    ``first_lsn`` is the LSN its first record will have; batches must reach the log in LSN order. A batch also
+    carries the snapshot files its records point at (``snapshots``: written and synced before the records, by
+    whoever writes the batch, so never on the event loop), and work that is safe only once it is durable:
+    ``release_lsn`` (segments holding only records below it may be deleted) and ``obsolete_files`` (snapshot
+    files its records made unnecessary).
     """
 
-    __slots__ = ("first_lsn", "count", "buf", "release_lsn", "obsolete_files")
+    __slots__ = ("first_lsn", "count", "buf", "snapshots", "release_lsn", "obsolete_files")
 
     def __init__(self, first_lsn: int) -> None:
         self.first_lsn = first_lsn
         self.count = 0
         self.buf = bytearray()
+        self.snapshots: list[tuple[str, int, Snapshot]] = []  # (directory, group, snapshot) of files to write
         self.release_lsn = 0
         self.obsolete_files: list[str] = []
 

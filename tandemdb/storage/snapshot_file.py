@@ -16,7 +16,7 @@ log record a marker pointing at it, so a file the log points at is always comple
 
 from __future__ import annotations
 
-import os
+import posixpath
 import struct
 
 import msgspec
@@ -50,9 +50,10 @@ def snapshot_file_name(group: int, index: int, term: int) -> str:
 
 
 def write_snapshot_file(disk: Disk, directory: str, group: int, snap: Snapshot) -> str:
-    """Durably write ``snap`` of ``group`` into ``directory``; returns the file's path."""
+    """Durably write ``snap`` of ``group`` into ``directory`` (temporary file, sync, rename, directory sync);
+    returns the file's path."""
     meta = snap.meta
-    path = os.path.join(directory, snapshot_file_name(group, meta.index, meta.term))
+    path = posixpath.join(directory, snapshot_file_name(group, meta.index, meta.term))
     tmp = path + ".tmp"
     header = _encode(_Header(group, meta.index, meta.term, meta.conf_state, len(snap.data)))
     head = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(header)) + header

@@ -17,13 +17,14 @@ Invariants the recovery rules rely on (``docs/storage.md``):
 
 from __future__ import annotations
 
-import os
+import posixpath
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from .disk import Disk, File
 from .errors import CorruptionError, LogFailedError, StorageError, disk_full_as_error
 from .record import HEADER, WriteBatch
+from .snapshot_file import write_snapshot_file
 from .segment import (
     SEGMENT_HEADER_SIZE,
     OnRecord,
@@ -113,8 +114,12 @@ class WAL:
         return tuple(s.first_lsn for s in self._segments)
 
     def write(self, batches: Sequence[WriteBatch]) -> None:
-        """Append the batches, in order, with one write. Not durable until ``sync``."""
+        """Write the batches' snapshot files (durably: their records point at them), then append the batches'
+        records, in order, with one write. The records are not durable until ``sync``."""
         self._check_usable()
+        for batch in batches:
+            for directory, group, snap in batch.snapshots:
+                write_snapshot_file(self._disk, directory, group, snap)
         lsn = self._next_lsn
         for batch in batches:
             if batch.first_lsn != lsn:
@@ -173,7 +178,7 @@ class WAL:
         names = disk.list_dir(directory)
         leftovers = [n for n in names if n.endswith(".tmp")]  # segments whose creation was interrupted
         for name in leftovers:
-            disk.remove(os.path.join(directory, name))
+            disk.remove(posixpath.join(directory, name))
         if leftovers:
             disk.sync_dir(directory)
         seqs = sorted(s for s in map(parse_segment_name, names) if s is not None)
@@ -182,7 +187,7 @@ class WAL:
             return
         segments = []
         for i, seq in enumerate(seqs):
-            path = os.path.join(directory, segment_name(seq))
+            path = posixpath.join(directory, segment_name(seq))
             if seq != seqs[0] + i:
                 raise CorruptionError(path, 0, None, "segment file missing between existing segments")
             f = disk.open(path)
@@ -229,7 +234,7 @@ class WAL:
     # -- segments -----------------------------------------------------------------------------------------
     def _prepare_segment(self, seq: int, size: int) -> tuple[_Segment, File, str]:
         """A complete, zero-filled, synced segment file under a temporary name; nothing in the log changes."""
-        path = os.path.join(self._dir, segment_name(seq))
+        path = posixpath.join(self._dir, segment_name(seq))
         with disk_full_as_error(f"creating log segment {path}"):
             spare = self.spares.take(size) if self.spares is not None else None
             f, tmp = spare or (create_zeroed_file(self._disk, path + ".tmp", size), path + ".tmp")
@@ -288,7 +293,7 @@ class WAL:
         obsolete, self._obsolete = self._obsolete, []
         for path in obsolete:
             self._disk.remove(path)
-        for directory in {os.path.dirname(p) for p in obsolete}:
+        for directory in {posixpath.dirname(p) for p in obsolete}:
             self._disk.sync_dir(directory)
 
     def _check_usable(self) -> None:

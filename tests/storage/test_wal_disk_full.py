@@ -88,16 +88,23 @@ def test_no_space_for_a_snapshot_file(sim_disk):
     node = open_node(sim_disk, segment_size=4096)
     node.group(1).append(entries(1, 1, 10))
     node.sync()
-    sim_disk.capacity = 4096 + 1000
-    with pytest.raises(DiskFullError, match="writing snapshot file"):
-        node.group(1).create_snapshot(5, ConfState(voters=(1,)), bytes(5000))
-    assert node.group(1).snapshot().meta.index == 0
-    assert sim_disk.list_dir(f"{DATA}/snap") == []
-    node.group(1).create_snapshot(5, ConfState(voters=(1,)), b"small enough")  # nothing else was disturbed
-    node.sync()
     before = states(node)
+    sim_disk.capacity = 4096 + 1000
+    node.group(1).create_snapshot(5, ConfState(voters=(1,)), bytes(5000))  # the file goes with the next batch
+    with pytest.raises(DiskFullError, match="writing snapshot file"):
+        node.sync()
+    assert sim_disk.list_dir(f"{DATA}/snap") == []  # no partial file left
+    node.group(1).create_snapshot(6, ConfState(voters=(1,)), b"small")
+    with pytest.raises(LogFailedError):  # the failed batch's records were never written: reopen first
+        node.sync()
     node.close()
-    assert states(open_node(sim_disk, segment_size=4096)) == before
+    node = open_node(sim_disk, segment_size=4096)
+    assert states(node) == before  # nothing else was disturbed
+    node.group(1).create_snapshot(5, ConfState(voters=(1,)), b"small enough")
+    node.sync()
+    after = states(node)
+    node.close()
+    assert states(open_node(sim_disk, segment_size=4096)) == after
 
 
 class _Proxy:
