@@ -419,6 +419,10 @@ class Node:
             version=__version__,
         )
 
+    def replica_nodes(self) -> set[int]:
+        """The other nodes that replicate some group of this one (kept up to date as members change)."""
+        return set(self._replicas_on)
+
     def peer_address(self, node_id: int) -> str | None:
         return self.peers.get(node_id)
 

@@ -143,7 +143,7 @@ class Observability:
         self.series.sample(term=info.term, leader=info.leader, commit=info.commit, applied=info.applied)
 
     def member_ids(self) -> set[int]:
-        return {s.member.id for g in self.node.groups.values() for s in g.membership.statuses()}
+        return self.node.replica_nodes() | {self.node.cfg.id}
 
     # -- routes ---------------------------------------------------------------------------------------------------------
     async def _metrics(self, request: web.Request) -> web.Response:
