@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..server.local_cluster import LocalCluster, NodeSpec, Timing
+from ..tools.local_cluster import LocalCluster, NodeSpec, Timing
 from .net import LoopbackNet, NamespaceNet
 
 # Fast enough for a short run to see many elections, slow enough for a loaded 2-core machine.

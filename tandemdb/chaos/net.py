@@ -15,7 +15,7 @@ import random
 import shutil
 import subprocess
 
-from ..server.local_cluster import HOST, NodeSpec, free_ports
+from ..tools.local_cluster import HOST, NodeSpec, free_ports
 
 
 class NetError(RuntimeError):

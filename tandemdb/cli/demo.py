@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from ..server.local_cluster import ClusterError, LocalCluster, Timing
+from ..tools.local_cluster import ClusterError, LocalCluster, Timing
 
 COUNTER = b"demo/counter"
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import click
 
-from ..server.local_cluster import ClusterError, LocalCluster, NodeState
+from ..tools.local_cluster import ClusterError, LocalCluster, NodeState
 
 HELP = """\
 commands:

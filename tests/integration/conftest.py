@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # ``import integration_harness``
 
 from integration_harness import FAST, start_cluster
 
-from tandemdb.server.local_cluster import LocalCluster
+from tandemdb.tools.local_cluster import LocalCluster
 
 _FAILED = pytest.StashKey[bool]()
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from tandemdb.client import Client, TandemError
-from tandemdb.server.local_cluster import LocalCluster, Timing
+from tandemdb.tools.local_cluster import LocalCluster, Timing
 
 FAST = Timing(tick_ms=50, election_ticks=10, heartbeat_ticks=1)
 WAIT_S = 60.0  # upper bound of every polling loop

@@ -6,7 +6,7 @@ from __future__ import annotations
 from integration_harness import WAIT_S, Writer, key, start_cluster
 
 from tandemdb.client import Client
-from tandemdb.server.local_cluster import LocalCluster
+from tandemdb.tools.local_cluster import LocalCluster
 
 
 def test_leader_killed_then_restarted_catches_up(cluster: LocalCluster):

@@ -8,7 +8,7 @@ import re
 from integration_harness import WAIT_S, Writer
 
 from tandemdb.client import Client
-from tandemdb.server.local_cluster import LocalCluster
+from tandemdb.tools.local_cluster import LocalCluster
 
 LEADER_LINE = re.compile(r"leader is node (\d+|unknown) \(term (\d+)\)")
 

@@ -7,7 +7,7 @@ import time
 from integration_harness import WAIT_S, wait_until
 
 from tandemdb.client import Client
-from tandemdb.server.local_cluster import LocalCluster
+from tandemdb.tools.local_cluster import LocalCluster
 
 TTL_S = 2
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from integration_harness import WAIT_S, Writer, wait_until
 
 from tandemdb.client import Client, TandemError
-from tandemdb.server.local_cluster import LocalCluster
+from tandemdb.tools.local_cluster import LocalCluster
 
 
 def _try_promote(client: Client, node_id: int) -> bool:

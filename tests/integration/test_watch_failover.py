@@ -8,7 +8,7 @@ import itertools
 from integration_harness import WAIT_S, key
 
 from tandemdb.client import AsyncClient, TandemError
-from tandemdb.server.local_cluster import LocalCluster
+from tandemdb.tools.local_cluster import LocalCluster
 
 PREFIX = "w/"
 

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ...server.local_cluster import free_ports
+from ...tools.local_cluster import free_ports
 from . import NODES
 from .processes import ProcessSystem, ServerProcesses
 

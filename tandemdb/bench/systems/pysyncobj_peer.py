@@ -10,7 +10,7 @@ from importlib.metadata import version
 
 import msgspec
 
-from ...server.local_cluster import free_ports
+from ...tools.local_cluster import free_ports
 from ...wire.frames import FrameDecoder, encode_frame
 from . import NODES
 from .processes import ProcessSystem, ServerProcesses

@@ -7,7 +7,7 @@ import time
 
 from ... import __version__
 from ...client import AsyncClient
-from ...server.local_cluster import LocalCluster
+from ...tools.local_cluster import LocalCluster
 from . import NODES, System
 
 
