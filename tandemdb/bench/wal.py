@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 import uvloop
 
 from ..raft.types import Entry
-from ..storage import GroupCommitter, NodeStorage, RealDisk, SpareSegments
+from ..storage import NodeStorage, RealDisk
+from ..storage.threads import GroupCommitter, SpareSegments
 from ..storage.segment import create_zeroed_file
 
 _RAW_FILE_SIZE = 64 << 20

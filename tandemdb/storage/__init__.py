@@ -2,12 +2,15 @@
 
 - ``NodeStorage`` opens a data directory, replays the log, and hands out one ``GroupStorage`` per group (the
   ``tandemdb.raft.storage.Storage`` protocol plus the writes the application makes from ``Ready``).
-- ``WAL`` is the log itself; ``GroupCommitter`` is the thread that writes and fdatasyncs it for the server, and
-  ``SpareSegments`` the thread that zero-fills its next segment ahead of time.
+- ``WAL`` is the log itself, synchronous and single-threaded. The server drives it from the threads in
+  ``tandemdb.storage.threads`` (``GroupCommitter`` writes and fdatasyncs it, ``SpareSegments`` zero-fills its next
+  segment ahead of time); this package does not import them, so importing it imports no ``threading``.
 - ``Disk`` is the seam to the file system: ``RealDisk`` for the OS, ``SimDisk`` for the simulator.
 
 The on-disk format, the recovery rules and how to rebuild a damaged node are described in ``docs/storage.md``.
 """
+
+from typing import TYPE_CHECKING
 
 from .disk import Disk, File, RealDisk
 from .errors import (
@@ -21,12 +24,10 @@ from .errors import (
     UnsupportedVersionError,
     WrongDataDirError,
 )
-from .group_commit import GroupCommitter
 from .group_storage import GroupStorage
 from .node_storage import NodeStorage
 from .record import RecordKind, WriteBatch
 from .simdisk import SimDisk
-from .spare_segments import SpareSegments
 from .wal import DEFAULT_SEGMENT_SIZE, WAL
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "Disk",
     "DiskFullError",
     "File",
-    "GroupCommitter",
     "GroupStorage",
     "LogFailedError",
     "NodeIdMismatchError",
@@ -46,9 +46,22 @@ __all__ = [
     "RecordKind",
     "SimDisk",
     "SnapshotCorruptError",
-    "SpareSegments",
     "StorageError",
     "UnsupportedVersionError",
     "WriteBatch",
     "WrongDataDirError",
 ]
+
+# Transitional, until ``tandemdb/server/server.py`` imports ``GroupCommitter`` and ``SpareSegments`` from
+# ``tandemdb.storage.threads``: resolved on first use, so that importing this package still imports no thread.
+# Not in ``__all__``; new code imports them from ``tandemdb.storage.threads``.
+if TYPE_CHECKING:
+    from .threads import GroupCommitter, SpareSegments
+
+
+def __getattr__(name: str) -> object:
+    if name in ("GroupCommitter", "SpareSegments"):
+        from . import threads
+
+        return getattr(threads, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

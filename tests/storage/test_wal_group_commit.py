@@ -8,7 +8,8 @@ import threading
 import pytest
 from wal_harness import DATA, entries, open_node, states
 
-from tandemdb.storage import DiskFullError, GroupCommitter, LogFailedError, RealDisk, StorageError
+from tandemdb.storage import DiskFullError, LogFailedError, RealDisk, StorageError
+from tandemdb.storage.threads import GroupCommitter
 
 
 class _GatedFile:

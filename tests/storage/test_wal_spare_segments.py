@@ -8,7 +8,8 @@ import threading
 import pytest
 from wal_harness import entries, open_node, states
 
-from tandemdb.storage import DiskFullError, RealDisk, SpareSegments
+from tandemdb.storage import DiskFullError, RealDisk
+from tandemdb.storage.threads import SpareSegments
 
 SEGMENT = 1 << 16
 

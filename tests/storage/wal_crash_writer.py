@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tandemdb.raft.types import ConfState, Entry  # noqa: E402
-from tandemdb.storage import GroupCommitter, NodeStorage, RealDisk, SpareSegments  # noqa: E402
+from tandemdb.storage import NodeStorage, RealDisk  # noqa: E402
+from tandemdb.storage.threads import GroupCommitter, SpareSegments  # noqa: E402
 
 CLUSTER = 0xC1
 NODE = 1

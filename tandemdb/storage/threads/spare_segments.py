@@ -17,9 +17,9 @@ import logging
 import os
 import threading
 
-from .disk import File
-from .segment import create_zeroed_file
-from .wal import WAL
+from ..disk import File
+from ..segment import create_zeroed_file
+from ..wal import WAL
 
 _log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from .errors import StorageError
-from .record import WriteBatch
-from .wal import WAL
+from ..errors import StorageError
+from ..record import WriteBatch
+from ..wal import WAL
 
 OnDone = Callable[[BaseException | None], None]
 OnSync = Callable[[float, int, int], None]  # (fsync seconds, records, bytes) of one commit round
