@@ -14,7 +14,7 @@ the failure itself, as an error to the writes that need the new segment.
 from __future__ import annotations
 
 import logging
-import os
+import posixpath
 import threading
 
 from ..disk import File
@@ -89,7 +89,7 @@ class SpareSegments:
             if self._closed:
                 return
             self._made += 1
-            path = os.path.join(wal.directory, f"spare-{self._made}.tmp")
+            path = posixpath.join(wal.directory, f"spare-{self._made}.tmp")
             try:
                 spare: tuple[File, str] | None = (create_zeroed_file(wal.disk, path, wal.segment_size), path)
             except OSError as e:
