@@ -55,7 +55,7 @@ def _colours(runs: list[Run]) -> dict[str, str]:
 def _throughput(by_workload: dict[str, list[Run]], path: Path) -> None:
     fig, axes = _panels(len(by_workload), "throughput by concurrency")
     colours = _colours([run for runs in by_workload.values() for run in runs])
-    for ax, (workload, runs) in zip(axes, by_workload.items()):
+    for ax, (workload, runs) in zip(axes, by_workload.items(), strict=True):
         by_system: dict[str, list[Run]] = defaultdict(list)
         for run in runs:
             by_system[run.system].append(run)
@@ -77,7 +77,7 @@ def _throughput(by_workload: dict[str, list[Run]], path: Path) -> None:
 def _latency_cdf(by_workload: dict[str, list[Run]], path: Path) -> None:
     fig, axes = _panels(len(by_workload), "latency CDF")
     colours = _colours([run for runs in by_workload.values() for run in runs])
-    for ax, (workload, runs) in zip(axes, by_workload.items()):
+    for ax, (workload, runs) in zip(axes, by_workload.items(), strict=True):
         counts = sorted({run.clients for run in runs})
         for run in sorted(runs, key=lambda r: (r.system, r.clients)):
             ms = run.latencies.sorted_ms()

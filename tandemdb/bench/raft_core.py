@@ -14,10 +14,10 @@ import pstats
 import random
 import time
 
+from ..raft.bootstrap import bootstrap
 from ..raft.config import Config
 from ..raft.rawnode import RawNode
 from ..raft.storage import MemoryStorage
-from ..raft.bootstrap import bootstrap
 from ..raft.types import ConfChange, EntryType
 
 

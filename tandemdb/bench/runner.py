@@ -189,7 +189,7 @@ def measure(
     for own in specs:
         result, flat = read_result(Path(own["out"]))
         results.append(result)
-        pairs.extend(zip(flat[0::2], flat[1::2]))
+        pairs.extend(zip(flat[0::2], flat[1::2], strict=True))
     return Run(
         system=system.name,
         client_name=loadgen.client_name,

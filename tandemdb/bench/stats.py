@@ -21,7 +21,7 @@ class Latencies:
         return len(self.ends)
 
     def sorted_ms(self) -> list[float]:
-        return sorted((e - s) * 1000 for s, e in zip(self.starts, self.ends))
+        return sorted((e - s) * 1000 for s, e in zip(self.starts, self.ends, strict=True))
 
     def percentiles_ms(self) -> dict:
         ms = self.sorted_ms()
@@ -29,7 +29,7 @@ class Latencies:
 
     def overlapping(self, since: float, until: float) -> Latencies:
         """The operations in flight at some moment between ``since`` and ``until``."""
-        pairs = [(s, e) for s, e in zip(self.starts, self.ends) if s < until and e > since]
+        pairs = [(s, e) for s, e in zip(self.starts, self.ends, strict=True) if s < until and e > since]
         return Latencies(pairs, self.window_start, self.window_end)
 
 

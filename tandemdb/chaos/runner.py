@@ -22,9 +22,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..checker.history import Recorder, to_jsonl
 from .cluster import ChaosCluster
 from .generator import NemesisDriver
-from ..checker.history import Recorder, to_jsonl
 from .nemesis import NEMESES, Context
 from .net import open_net
 from .progress import Progress

@@ -239,7 +239,7 @@ def _realtime_edges(txns: list[Txn], graph: DepGraph, why: dict) -> None:
     events.sort(key=lambda e: e[:3])
     frontier: set[int] = set()
     before: dict[int, set[int]] = {}
-    for at, is_invoke, tid, t in events:
+    for at, is_invoke, tid, _ in events:
         if is_invoke:
             before[tid] = set(frontier)
             for a in frontier:

@@ -34,7 +34,9 @@ def _list_bugs(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 
 @click.command()
 @click.option("--nodes", type=click.Choice(["3", "5"]), default="3", show_default=True, help="Cluster size.")
-@click.option("--time", "duration", type=Duration(), default="60s", show_default=True, help="Length of the fault phase (30s, 5m).")
+@click.option(
+    "--time", "duration", type=Duration(), default="60s", show_default=True, help="Length of the fault phase (30s, 5m)."
+)
 @click.option("--workload", type=click.Choice(["register", "bank", "append"]), default="register", show_default=True)
 @click.option(
     "--nemesis",
@@ -74,7 +76,10 @@ def _list_bugs(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     help="Network namespaces with iptables partitions, or loopback with the transport fault hook.",
 )
 @click.option("--concurrency", type=click.IntRange(1, 100), default=10, show_default=True, help="Client workers.")
-@click.option("--quiet", "quiet", type=Duration(), default="10s", show_default=True, help="Quiet phase after every fault is healed.")
+@click.option(
+    "--quiet", "quiet", type=Duration(), default="10s", show_default=True,
+    help="Quiet phase after every fault is healed.",
+)
 def chaos(
     nodes: str,
     duration: str,

@@ -38,7 +38,7 @@ def status_table(states: list[NodeState]) -> str:
             *(str(st.get(k, "-")) for k in ("term", "commit_index", "applied_index")),
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
 class Prompt:

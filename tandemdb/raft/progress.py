@@ -133,8 +133,9 @@ class Progress:
         return True
 
     def __repr__(self) -> str:
+        learner = " learner" if self.is_learner else ""
+        snap = f" snap={self.pending_snapshot}" if self.pending_snapshot else ""
         return (
-            f"Progress({self.state.name} match={self.match} next={self.next}"
-            f"{' learner' if self.is_learner else ''}{f' snap={self.pending_snapshot}' if self.pending_snapshot else ''}"
+            f"Progress({self.state.name} match={self.match} next={self.next}{learner}{snap}"
             f" inflight={self.inflights.count()})"
         )

@@ -7,8 +7,8 @@ the injected ``Config.rng``. ``RawNode`` wraps this class with the Ready/Advance
 
 from __future__ import annotations
 
-from .config import Config, ReadOnlyOption
 from .confchange import Changer, restore as restore_config
+from .config import Config, ReadOnlyOption
 from .errors import (
     ConfChangePendingError,
     LeaderTransferringError,
@@ -135,7 +135,9 @@ class Raft:
                 pr.probe_sent = True
         elif pr.state == ProgressState.PROBE:
             pr.probe_sent = True
-        self.send(Message(type=MT.APP, to=to, index=prev_index, log_term=prev_term, entries=ents, commit=self.log.committed))
+        self.send(
+            Message(type=MT.APP, to=to, index=prev_index, log_term=prev_term, entries=ents, commit=self.log.committed)
+        )
         return True
 
     def send_snapshot(self, to: int) -> bool:
@@ -265,7 +267,9 @@ class Raft:
         elif m.term > self.term:
             if m.type in (MT.VOTE, MT.PRE_VOTE):
                 force = m.context == CAMPAIGN_TRANSFER
-                in_lease = self.cfg.check_quorum and self.lead != NONE and self.election_elapsed < self.cfg.election_tick
+                in_lease = (
+                    self.cfg.check_quorum and self.lead != NONE and self.election_elapsed < self.cfg.election_tick
+                )
                 if self.ticks < self.hold_votes_ticks:
                     in_lease = True
                 if not force and in_lease:

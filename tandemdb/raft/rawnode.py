@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .confchange import ConfChangeError
 from .config import Config
 from .errors import ProposalDroppedError
-from .confchange import ConfChangeError
 from .raft import Raft
 from .types import (
     LOCAL_MESSAGES,

@@ -35,7 +35,7 @@ class TrackerConfig:
         )
 
     @staticmethod
-    def from_conf_state(cs: ConfState) -> "TrackerConfig":
+    def from_conf_state(cs: ConfState) -> TrackerConfig:
         return TrackerConfig(
             voters=frozenset(cs.voters),
             voters_outgoing=frozenset(cs.voters_outgoing),
@@ -44,7 +44,7 @@ class TrackerConfig:
             auto_leave=cs.auto_leave,
         )
 
-    def with_(self, **changes) -> "TrackerConfig":
+    def with_(self, **changes) -> TrackerConfig:
         return replace(self, **changes)
 
 

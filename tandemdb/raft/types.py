@@ -135,7 +135,7 @@ class ConfChange(msgspec.Struct, array_like=True):
         return _CC_ENCODER.encode(self)
 
     @staticmethod
-    def decode(data: bytes) -> "ConfChange":
+    def decode(data: bytes) -> ConfChange:
         return _CC_DECODER.decode(data)
 
 

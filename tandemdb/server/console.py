@@ -75,12 +75,13 @@ class _Console:
         statuses = {s.member.id: s for g in self.node.groups.values() for s in g.membership.statuses()}
         others = [i for i in sorted(statuses) if i != me]
         answers = await asyncio.gather(*(self._ask_node(i) for i in others))
-        summaries: dict[int, Any] = {me: self.summary(), **dict(zip(others, answers))}
+        summaries: dict[int, Any] = {me: self.summary(), **dict(zip(others, answers, strict=True))}
         nodes = []
         for node_id, status in sorted(statuses.items()):
             m, summary = status.member, summaries[node_id]
             nodes.append({"id": node_id, "http": m.http, "region": m.region, "zone": m.zone, "learner": status.learner,
-                          "state": self._state(node_id, summary), "summary": summary if isinstance(summary, dict) else None,
+                          "state": self._state(node_id, summary),
+                          "summary": summary if isinstance(summary, dict) else None,
                           "rtt_ms": self._rtt_ms(node_id)})
         up = [n["summary"] for n in nodes if n["summary"]]
         events = {(e["kind"], e["group"], e["term"], e["message"]): e for s in up for e in reversed(s["events"])}
@@ -153,4 +154,6 @@ def _groups(summaries: list[dict]) -> list[dict]:
             have = best.get(g["group"])
             if have is None or (g["term"], g["is_leader"]) > (have["term"], have["is_leader"]):
                 best[g["group"]] = g
-    return [{"group": k, "leader": g["leader"], "term": g["term"], "commit": g["commit"]} for k, g in sorted(best.items())]
+    return [
+        {"group": k, "leader": g["leader"], "term": g["term"], "commit": g["commit"]} for k, g in sorted(best.items())
+    ]

@@ -307,7 +307,8 @@ def _to_json(obj: Any, b64: bool) -> Any:
     if isinstance(obj, msgspec.Struct):
         out = {name: _to_json(getattr(obj, name), b64) for name in obj.__struct_fields__}
         if isinstance(obj, TxnResult):  # say which kind each response is, as the request does
-            out["responses"] = [{r.__struct_config__.tag: v} for r, v in zip(obj.responses, out["responses"])]
+            tags = [r.__struct_config__.tag for r in obj.responses]
+            out["responses"] = [{tag: v} for tag, v in zip(tags, out["responses"], strict=True)]
         return out
     if isinstance(obj, bytes):
         return b64encode(obj).decode() if b64 else obj.decode()

@@ -40,11 +40,12 @@ def result_label(reply: Reply) -> str:
 class NodeMetrics:
     def __init__(self, node: Node, peers: PeerTransport, data_dir: str) -> None:
         self.registry = r = CollectorRegistry(auto_describe=False)
-        self.fsync = Histogram("tandem_disk_wal_fsync_duration_seconds", "Time of one fdatasync of the write-ahead log.",
-                               buckets=_SECONDS, registry=r)
+        self.fsync = Histogram("tandem_disk_wal_fsync_duration_seconds",
+                               "Time of one fdatasync of the write-ahead log.", buckets=_SECONDS, registry=r)
         self.records_per_sync = Histogram("tandem_disk_wal_records_per_sync", "Log records made durable by one fsync.",
                                           buckets=_RECORDS, registry=r)
-        self.wal_bytes = Counter("tandem_disk_wal_write_bytes_total", "Bytes written to the write-ahead log.", registry=r)
+        self.wal_bytes = Counter("tandem_disk_wal_write_bytes_total", "Bytes written to the write-ahead log.",
+                                 registry=r)
         self.apply = Histogram("tandem_server_apply_duration_seconds",
                                "Time to apply what one sync made durable (committed entries, reads, replies).",
                                buckets=_SECONDS, registry=r)
@@ -103,7 +104,7 @@ class RequestMetrics:
                                         "Client request time, from arrival to reply, by operation.", labels=["op"])
         for op, buckets in sorted(self.buckets.items()):
             cumulative, total = [], 0
-            for bound, n in zip([*map(str, _SECONDS), "+Inf"], buckets):
+            for bound, n in zip([*map(str, _SECONDS), "+Inf"], buckets, strict=True):
                 total += n
                 cumulative.append((bound, total))
             seconds.add_metric([op], cumulative, self.sums[op])

@@ -145,7 +145,7 @@ class Observability:
     def member_ids(self) -> set[int]:
         return self.node.replica_nodes() | {self.node.cfg.id}
 
-    # -- routes ---------------------------------------------------------------------------------------------------------
+    # -- routes --------------------------------------------------------------------------------------------------------
     async def _metrics(self, request: web.Request) -> web.Response:
         return web.Response(body=self.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})
 

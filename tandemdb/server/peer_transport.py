@@ -15,7 +15,16 @@ from collections.abc import Callable
 import msgspec
 
 from ..wire.frames import FrameDecoder, FrameError, encode_frame
-from ..wire.peer import PEER_MAGIC, PEER_VERSION, GroupMessage, PeerBatch, PeerHello, decode_batch, decode_hello, encode_peer
+from ..wire.peer import (
+    PEER_MAGIC,
+    PEER_VERSION,
+    GroupMessage,
+    PeerBatch,
+    PeerHello,
+    decode_batch,
+    decode_hello,
+    encode_peer,
+)
 from .debug_faults import DebugFaults
 
 _log = logging.getLogger("tandemdb.server.peers")
@@ -86,7 +95,7 @@ class PeerLink:
             proto.transport.write(encode_frame(encode_peer(hello)))
             self.proto = proto
             self.backoff = 0.05
-        except (OSError, asyncio.TimeoutError, ValueError) as e:
+        except (TimeoutError, OSError, ValueError) as e:
             _log.debug("dial node %d at %s failed: %s", self.peer_id, address, e)
             self.next_dial = self.t.loop.time() + self.backoff
             self.backoff = min(self.backoff * 2, 1.0)

@@ -56,7 +56,7 @@ __all__ = [
 # ``tandemdb.storage.threads``: resolved on first use, so that importing this package still imports no thread.
 # Not in ``__all__``; new code imports them from ``tandemdb.storage.threads``.
 if TYPE_CHECKING:
-    from .threads import GroupCommitter, SpareSegments
+    from .threads import GroupCommitter as GroupCommitter, SpareSegments as SpareSegments
 
 
 def __getattr__(name: str) -> object:

@@ -4,8 +4,8 @@ a write cycle, ...) are flagged by the right checker, through the same path a ru
 
 from __future__ import annotations
 
-from tandemdb.checker.history import Op, from_jsonl, to_jsonl
 from tandemdb.chaos.workloads import append, bank, register
+from tandemdb.checker.history import Op, from_jsonl, to_jsonl
 
 BUDGET_S = 10.0
 

@@ -7,7 +7,6 @@ from click.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).parents[1] / "client"))  # the fake node of the client tests
 
 from fake_node import Background, FakeCluster
-
 from tandemdb.cli.main import cli
 
 

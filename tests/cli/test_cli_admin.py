@@ -6,7 +6,6 @@ import json
 import re
 
 from fake_node import free_port
-
 from tandemdb.node.backup import decode_backup
 
 

@@ -7,7 +7,6 @@ import base64
 import json
 
 from fake_node import free_port
-
 from tandemdb.kv.commands import Put
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fake_node import FakeCluster, async_test
 
+from fake_node import FakeCluster, async_test
 from tandemdb.client import (
     AsyncClient,
     BadRequestError,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fake_node import FakeCluster, async_test, free_port
 
+from fake_node import FakeCluster, async_test, free_port
 from tandemdb.client import AsyncClient, ClusterUnavailableError
 from tandemdb.kv.commands import Put
 from tandemdb.wire.client_api import Error, ErrorKind

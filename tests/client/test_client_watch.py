@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from fake_node import FakeCluster, async_test
-
 from tandemdb.client import AsyncClient
 from tandemdb.kv.commands import Put
 

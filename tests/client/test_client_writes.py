@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from fake_node import FakeCluster, async_test
 
+from fake_node import FakeCluster, async_test
 from tandemdb.client import AsyncClient, RequestTimeoutError
 from tandemdb.kv.commands import Put
 from tandemdb.wire.client_api import Error, ErrorKind

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fake_node import Background, FakeCluster
 
+from fake_node import Background, FakeCluster
 from tandemdb.client import Client, KVError
 from tandemdb.kv.commands import Compare, Put, Range
 

@@ -11,7 +11,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # ``import integration_harness`` whatever the import mode
 
 from integration_harness import FAST, start_cluster
-
 from tandemdb.tools.local_cluster import LocalCluster
 
 _FAILED = pytest.StashKey[bool]()

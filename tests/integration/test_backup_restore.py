@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
-from integration_harness import start_cluster
 
+from integration_harness import start_cluster
 from tandemdb.cli.main import cli
 from tandemdb.client import Client, Compare, Put
 from tandemdb.kv import KVStore

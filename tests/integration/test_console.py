@@ -13,8 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from integration_harness import WAIT_S, wait_until
 
+from integration_harness import WAIT_S, wait_until
 from tandemdb.client import Client
 
 CHROMIUM = shutil.which("chromium")

@@ -4,7 +4,6 @@ catches up from its own data directory."""
 from __future__ import annotations
 
 from integration_harness import WAIT_S, Writer, key, start_cluster
-
 from tandemdb.client import Client
 from tandemdb.tools.local_cluster import LocalCluster
 

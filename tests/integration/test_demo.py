@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from integration_harness import WAIT_S, wait_until
 
 TANDEM = [sys.executable, "-m", "tandemdb.cli.main"]

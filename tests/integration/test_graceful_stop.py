@@ -6,7 +6,6 @@ import json
 import re
 
 from integration_harness import WAIT_S, Writer
-
 from tandemdb.client import Client
 from tandemdb.tools.local_cluster import LocalCluster
 

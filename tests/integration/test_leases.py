@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from integration_harness import WAIT_S, wait_until
-
 from tandemdb.client import Client
 from tandemdb.tools.local_cluster import LocalCluster
 

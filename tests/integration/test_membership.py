@@ -4,7 +4,6 @@ writer keeps writing. No acknowledged write is lost and the new configuration se
 from __future__ import annotations
 
 from integration_harness import WAIT_S, Writer, wait_until
-
 from tandemdb.client import Client, TandemError
 from tandemdb.tools.local_cluster import LocalCluster
 

@@ -6,7 +6,6 @@ import asyncio
 import itertools
 
 from integration_harness import WAIT_S, key
-
 from tandemdb.client import AsyncClient, TandemError
 from tandemdb.tools.local_cluster import LocalCluster
 

@@ -128,7 +128,8 @@ def fmt_conf_change(cc: ConfChange) -> str:
     letters = {ConfChangeType.ADD_NODE: "v", ConfChangeType.ADD_LEARNER: "l", ConfChangeType.REMOVE_NODE: "r"}
     parts = [f"{letters[ConfChangeType(c.type)]}{c.node_id}" for c in cc.changes]
     if cc.transition != ConfChangeTransition.AUTO:
-        parts.append("transition=" + ("implicit" if cc.transition == ConfChangeTransition.JOINT_IMPLICIT else "explicit"))
+        implicit = cc.transition == ConfChangeTransition.JOINT_IMPLICIT
+        parts.append("transition=" + ("implicit" if implicit else "explicit"))
     return " ".join(parts)
 
 

@@ -9,8 +9,7 @@ import random
 
 import msgspec
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from tandemdb.raft.confchange import Changer, ConfChangeError
 from tandemdb.raft.config import Config
@@ -33,7 +32,7 @@ from tandemdb.raft.types import (
     SnapshotMeta,
 )
 
-# -- quorum (thesis 4.3: joint majorities) ------------------------------------------------------------------------------
+# -- quorum (thesis 4.3: joint majorities) -----------------------------------------------------------------------------
 
 # Hypothesis runs derandomized (a fixed seed): the suite is deterministic.
 voter_sets = st.sets(st.integers(1, 7), max_size=5)
@@ -185,7 +184,7 @@ def test_unstable_entries_survive_a_late_advance_of_replaced_entries():
     assert [e.term for e in log.unstable.entries] == [2, 2]
 
 
-# -- progress and in-flight windows (thesis 10.2 pipelining) --------------------------------------------------------------
+# -- progress and in-flight windows (thesis 10.2 pipelining) -----------------------------------------------------------
 
 
 def test_inflights_bounded_by_count_and_bytes():
@@ -223,7 +222,7 @@ def test_progress_probe_replicate_snapshot_transitions():
     assert pr.state == ProgressState.PROBE and pr.next == 21  # after the snapshot, not before it
 
 
-# -- storage ------------------------------------------------------------------------------------------------------------
+# -- storage -----------------------------------------------------------------------------------------------------------
 
 
 def test_memory_storage_append_compact_snapshot():
@@ -262,7 +261,7 @@ def test_memory_storage_entries_size_limit():
     assert len(s.entries(1, 6)) == 5
 
 
-# -- membership-change arithmetic ---------------------------------------------------------------------------------------
+# -- membership-change arithmetic --------------------------------------------------------------------------------------
 
 
 def tracker(cs: ConfState) -> ProgressTracker:

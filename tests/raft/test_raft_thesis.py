@@ -11,8 +11,8 @@ import random
 import pytest
 
 from raft_harness import Cluster, new_cluster, wire
-from tandemdb.raft.config import Config, ReadOnlyOption
 from tandemdb.raft.confchange import ConfChangeError
+from tandemdb.raft.config import Config, ReadOnlyOption
 from tandemdb.raft.errors import (
     ConfChangePendingError,
     LeaderTransferringError,
@@ -26,13 +26,13 @@ from tandemdb.raft.storage import MemoryStorage
 from tandemdb.raft.types import (
     NONE,
     ConfChange,
-    Entry,
-    HardState,
-    Message,
     ConfChangeSingle,
     ConfChangeTransition,
     ConfChangeType,
     ConfState,
+    Entry,
+    HardState,
+    Message,
     MessageType as MT,
     Role,
 )
@@ -607,7 +607,7 @@ def test_4_3_joint_demotion_through_learners_next():
     assert cfg.learners == {3} and not cfg.learners_next and c.raft(3).is_learner and not c.raft(3).promotable()
 
 
-# -- 6.4 ReadIndex ------------------------------------------------------------------------------------------------------
+# -- 6.4 ReadIndex -----------------------------------------------------------------------------------------------------
 
 
 def test_6_4_read_index_on_leader_needs_a_quorum_round():
@@ -705,7 +705,7 @@ def test_6_4_single_voter_reads_at_once():
         c.raw(1).read_index(b"")
 
 
-# -- 6.4.1 Lease reads --------------------------------------------------------------------------------------------------
+# -- 6.4.1 Lease reads -------------------------------------------------------------------------------------------------
 
 
 def lease_cluster(**opts) -> Cluster:
@@ -796,7 +796,7 @@ def test_6_4_1_lease_reads_need_checkquorum():
     Config(id=1, storage=st, rng=random.Random(1), read_only_option=ReadOnlyOption.LEASE_BASED).validate()
 
 
-# -- Chapter 5 Log compaction, snapshots --------------------------------------------------------------------------------
+# -- Chapter 5 Log compaction, snapshots -------------------------------------------------------------------------------
 
 
 def lagging_follower_cluster(chunk: int = 7, values: int = 8) -> Cluster:
@@ -852,7 +852,8 @@ def test_5_chunked_snapshot_to_lagging_follower(order):
     assert c.raft(3).log.last_index() == c.raft(1).log.last_index()
     assert c.raft(1).tracker.progress[3].state == ProgressState.REPLICATE
     # The entry after the snapshot arrived as an ordinary append.
-    assert any(m.type == MT.APP and m.to == 3 and any(e.data == b"after-snapshot" for e in m.entries) for m in c.delivered)
+    appends_to_3 = [m for m in c.delivered if m.type == MT.APP and m.to == 3]
+    assert any(e.data == b"after-snapshot" for m in appends_to_3 for e in m.entries)
 
 
 def test_5_lost_snapshot_chunk_is_resent():
@@ -905,7 +906,7 @@ def test_5_restart_from_snapshot():
     assert c.raft(2).log.first_index() == 4
 
 
-# -- flow control -------------------------------------------------------------------------------------------------------
+# -- flow control ------------------------------------------------------------------------------------------------------
 
 
 def replicating_cluster(**opts) -> Cluster:
@@ -952,7 +953,7 @@ def test_flow_control_full_window_reopens_when_the_follower_answers_heartbeats()
 
 def test_flow_control_max_inflight_bytes():
     c = replicating_cluster(max_inflight_bytes=250)
-    for i in range(10):
+    for _ in range(10):
         c.propose(1, bytes(100))
         c.stabilize([1, 2])
     apps = [m for m in queued(c, MT.APP, to=3) if m.entries]
@@ -997,7 +998,7 @@ def test_flow_control_max_uncommitted_entries_size():
     c.propose(1, bytes(1000))
 
 
-# -- proposals ------------------------------------------------------------------------------------------------------------
+# -- proposals ---------------------------------------------------------------------------------------------------------
 
 
 def test_proposal_without_leader_raises_no_leader():
@@ -1038,7 +1039,7 @@ def test_empty_proposal_is_refused():
         c.raw(1).propose_batch([])
 
 
-# -- persistence and 10.2.1 ------------------------------------------------------------------------------------------------
+# -- persistence and 10.2.1 --------------------------------------------------------------------------------------------
 
 
 def test_restart_keeps_term_vote_and_log():

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from inproc import free_port
-
 from tandemdb.kv import Put
 from tandemdb.node import NodeConfig
 from tandemdb.server.config import ServerConfig

@@ -10,12 +10,11 @@ import json
 import msgspec
 import pytest
 
+from fake_gateway import FakeGateway, Served
 from tandemdb.kv import ErrorCode, ErrorResult, KVStore, Put, Range
 from tandemdb.server import http_api, http_json
 from tandemdb.server.http_api import MAX_BODY_BYTES, OPENAPI_PATH, make_app
 from tandemdb.wire.client_api import Error, ErrorKind, MemberAdd, Status
-
-from fake_gateway import FakeGateway, Served
 
 OPENAPI = json.loads(OPENAPI_PATH.read_text())
 

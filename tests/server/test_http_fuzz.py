@@ -7,12 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from tandemdb.server.http_api import OPENAPI_PATH
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fake_gateway import Served
+from tandemdb.server.http_api import OPENAPI_PATH
 
 OPENAPI = json.loads(OPENAPI_PATH.read_text())
 SCHEMAS = OPENAPI["components"]["schemas"]

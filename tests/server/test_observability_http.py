@@ -13,7 +13,6 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from inproc_cluster import cluster_configs, running_cluster, settled
-
 from tandemdb.kv import Put, Range
 from tandemdb.server.server import Server
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+from inproc import running_server
 from tandemdb.kv import Put, PutResult, Range
+from tandemdb.raft.types import Message, MessageType
 from tandemdb.server.peer_transport import split_host_port
 from tandemdb.wire.client_api import (
     CLIENT_MAGIC,
@@ -19,9 +21,6 @@ from tandemdb.wire.client_api import (
 )
 from tandemdb.wire.frames import FrameDecoder, encode_frame
 from tandemdb.wire.peer import PEER_MAGIC, PEER_VERSION, GroupMessage, PeerBatch, PeerHello, encode_peer
-from tandemdb.raft.types import Message, MessageType
-
-from inproc import running_server
 
 
 async def _connect(address: str):
@@ -110,7 +109,8 @@ def test_a_peer_of_another_cluster_cannot_inject_messages(tmp_path) -> None:
             ):
                 reader, writer = await _connect(server.cfg.listen_peer)
                 vote = Message(type=MessageType.VOTE, to=1, frm=2, term=term + 10, log_term=99, index=99)
-                writer.write(encode_frame(encode_peer(hello)) + encode_frame(encode_peer(PeerBatch([GroupMessage(1, vote)]))))
+                batch = PeerBatch([GroupMessage(1, vote)])
+                writer.write(encode_frame(encode_peer(hello)) + encode_frame(encode_peer(batch)))
                 assert await asyncio.wait_for(reader.read(), 10) == b""  # closed
             status = server.node.status()
             assert status.term == term and status.is_leader

@@ -14,7 +14,6 @@ from opentelemetry.trace import set_span_in_context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from inproc_cluster import running_cluster, settled
-
 from tandemdb.kv import Put, PutResult
 from tandemdb.server.peer_transport import split_host_port
 from tandemdb.wire.client_api import CLIENT_MAGIC, CLIENT_VERSION, ClientHello, Request, decode_response, encode

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import random
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from wal_harness import entries, open_node, overwrite, records, segment_paths, states
+from hypothesis import given, settings, strategies as st
 
 from tandemdb.raft.types import HardState
 from tandemdb.storage import CorruptionError, SimDisk, StorageError
+from wal_harness import entries, open_node, overwrite, records, segment_paths, states
 
 
 def synced_log(disk: SimDisk) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from wal_harness import DATA, entries, open_node, states
-
 from tandemdb.raft.types import ConfState, HardState, Snapshot, SnapshotMeta
+from wal_harness import DATA, entries, open_node, states
 
 
 def wal_files(disk) -> list[str]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from wal_harness import Op, apply, clone, open_node, random_op, state
 
 from tandemdb.raft.storage import MemoryStorage
 from tandemdb.storage import SimDisk
+from wal_harness import Op, apply, clone, open_node, random_op, state
 
 GROUPS = 3
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import errno
 
 import pytest
-from wal_harness import CLUSTER, DATA, NODE, entries, open_node, states
 
 from tandemdb.raft.types import ConfState
 from tandemdb.storage import WAL, DiskFullError, LogFailedError, RecordKind, WriteBatch
+from wal_harness import CLUSTER, DATA, NODE, entries, open_node, states
 
 
 def fill_first_segment(disk):

@@ -6,10 +6,10 @@ import asyncio
 import threading
 
 import pytest
-from wal_harness import DATA, entries, open_node, states
 
 from tandemdb.storage import DiskFullError, LogFailedError, RealDisk, StorageError
 from tandemdb.storage.threads import GroupCommitter
+from wal_harness import DATA, entries, open_node, states
 
 
 class _GatedFile:

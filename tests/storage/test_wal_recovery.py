@@ -6,7 +6,6 @@ import struct
 
 import pytest
 from crc32c import crc32c
-from wal_harness import CLUSTER, DATA, NODE, entries, open_node, overwrite, records, segment_paths, states
 
 from tandemdb.raft.types import ConfState, HardState
 from tandemdb.storage import (
@@ -19,6 +18,7 @@ from tandemdb.storage import (
     UnsupportedVersionError,
 )
 from tandemdb.storage.record import HEADER, RecordKind
+from wal_harness import CLUSTER, DATA, NODE, entries, open_node, overwrite, records, segment_paths, states
 
 
 def three_synced_batches(disk, path=DATA, segment_size=1 << 16) -> NodeStorage:

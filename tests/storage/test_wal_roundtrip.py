@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from wal_harness import apply, entries, open_node, payload, random_op, state, states
 
 from tandemdb.raft.storage import CompactedError, MemoryStorage, UnavailableError
 from tandemdb.raft.types import ConfState, Entry, HardState, Snapshot, SnapshotMeta
 from tandemdb.storage import RealDisk
+from wal_harness import apply, entries, open_node, payload, random_op, state, states
 
 
 def test_many_groups_round_trip(sim_disk):

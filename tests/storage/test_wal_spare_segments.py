@@ -6,10 +6,10 @@ import os
 import threading
 
 import pytest
-from wal_harness import entries, open_node, states
 
 from tandemdb.storage import DiskFullError, RealDisk
 from tandemdb.storage.threads import SpareSegments
+from wal_harness import entries, open_node, states
 
 SEGMENT = 1 << 16
 

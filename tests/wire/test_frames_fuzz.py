@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from tandemdb.wire.client_api import decode_hello as decode_client_hello
-from tandemdb.wire.client_api import decode_request
+from tandemdb.wire.client_api import decode_hello as decode_client_hello, decode_request
 from tandemdb.wire.frames import FrameDecoder, FrameError, encode_frame
 from tandemdb.wire.peer import decode_batch, decode_hello
 
@@ -22,7 +20,7 @@ def test_frames_split_anywhere_come_out_whole_and_in_order(payloads: list[bytes]
     cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=10)))
     dec = FrameDecoder()
     out: list[bytes] = []
-    for start, end in zip([0, *cuts], [*cuts, len(stream)]):
+    for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True):
         out += dec.feed(stream[start:end])
     assert out == payloads and dec.buffered == 0
 

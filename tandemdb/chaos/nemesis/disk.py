@@ -1,6 +1,7 @@
 """Disk faults on a stopped node: flip a bit in a log segment or snapshot file, cut the last log segment short
-inside its records, or zero its last records in place (a torn write). Then the node is started again. It must refuse to start (a checksum names the damage) or recover (a
-torn tail is dropped), and never serve wrong data: the workload's checker sees what it serves.
+inside its records, or zero its last records in place (a torn write). Then the node is started again. It must
+refuse to start (a checksum names the damage) or recover (a torn tail is dropped), and never serve wrong data: the
+workload's checker sees what it serves.
 
 The victim is a follower, killed while the rest of the cluster runs on, and the fault runs alone: the others
 then hold every committed entry, so a follower that lost an acknowledged tail cannot take a committed entry

@@ -31,7 +31,7 @@ def latency(ops, faults: list[dict], path: Path) -> None:
         for status, color in STATUS_COLORS.items():
             points = [(op.invoke, op.latency * 1000) for op in ops if op.f == f and op.status == status and op.latency]
             if points:
-                xs, ys = zip(*points)
+                xs, ys = zip(*points, strict=True)
                 ax.scatter(
                     xs,
                     ys,

@@ -16,9 +16,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from ...checker.history import Op
 from ...checker.list_append import Txn, check
 from ...kv.commands import MOD, Compare, Put, Range
-from ...checker.history import Op
 from .base import Refused, Workload
 
 ACTIVE_KEYS = 4
@@ -92,7 +92,7 @@ class Append(Workload):
         if not result.succeeded:
             raise Refused("a key changed since it was read")
         out = []
-        for (f, key, value), response in zip(mops, result.responses):
+        for (f, key, value), response in zip(mops, result.responses, strict=True):
             if f == "r":
                 kvs = response.kvs
                 value = decode(kvs[0].value) if kvs else []

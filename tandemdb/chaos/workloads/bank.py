@@ -14,8 +14,8 @@ import random
 from typing import Any
 
 from ...checker.bank import BankRead, check
-from ...kv.commands import MOD, Compare, Put
 from ...checker.history import Op
+from ...kv.commands import MOD, Compare, Put
 from .base import Refused, Workload
 
 ACCOUNTS = 5

@@ -13,6 +13,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ...checker.history import Op, Recorder
 from ...client import (
     AsyncClient,
     BadRequestError,
@@ -21,7 +22,6 @@ from ...client import (
     NotFoundError,
 )
 from ..cluster import ChaosCluster
-from ...checker.history import Op, Recorder
 
 OP_TIMEOUT_S = 2.0
 _DEFINITE = (KVError, ClusterUnavailableError, BadRequestError, NotFoundError)

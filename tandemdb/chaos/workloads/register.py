@@ -18,9 +18,9 @@ from typing import Any
 
 import msgspec
 
+from ...checker.history import Op
 from ...checker.linearizability import CheckResult, check, describe
 from ...kv.commands import VALUE, VERSION, Compare, Put
-from ...checker.history import Op
 from .base import Workload
 
 ACTIVE_KEYS = 3
