@@ -39,7 +39,7 @@ DRAIN_S = 10.0  # how long operations still in flight at the end may take before
 class Recorder:
     start: float = float("inf")
     end: float = float("inf")
-    stopping: bool = False
+    stop: asyncio.Event = field(default_factory=asyncio.Event)  # set by another task, seen after any await
     errors: int = 0
     first_error: str = ""
     pairs: array.array = field(default_factory=lambda: array.array("d"))
@@ -60,7 +60,7 @@ async def execute(client: BenchClient, op: Op, value: bytes) -> None:
 
 async def client_loop(client: BenchClient, workload: Workload, rng: random.Random, rec: Recorder) -> None:
     monotonic = time.monotonic
-    while not rec.stopping:
+    while not rec.stop.is_set():
         op = workload.next_op(rng)
         started = monotonic()
         while True:
@@ -69,7 +69,7 @@ async def client_loop(client: BenchClient, workload: Workload, rng: random.Rando
                 break
             except Exception as e:  # noqa: BLE001 - any failure of the system under test is an error to retry
                 rec.failed(e)
-                if rec.stopping:
+                if rec.stop.is_set():
                     return
                 await asyncio.sleep(RETRY_PAUSE_S)
         ended = monotonic()
@@ -99,7 +99,7 @@ async def run(spec: dict) -> None:
     cpu_start = cpu_seconds()
     await asyncio.sleep(max(0.0, rec.end - time.monotonic()))
     cpu_s = cpu_seconds() - cpu_start
-    rec.stopping = True
+    rec.stop.set()
     _, late = await asyncio.wait(tasks, timeout=DRAIN_S)
     for task in late:
         task.cancel()

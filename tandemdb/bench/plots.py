@@ -10,6 +10,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from .runner import Run  # noqa: E402
@@ -35,7 +37,7 @@ def write_plots(runs: list[Run], directory: Path, prefix: str) -> list[Path]:
     return paths
 
 
-def _panels(count: int, title: str):
+def _panels(count: int, title: str) -> tuple[Figure, list[Axes]]:
     """A figure of ``count`` panels, at most ``COLUMNS`` a row; returns the figure and the panels in use."""
     cols = min(count, COLUMNS)
     rows = -(-count // cols)
@@ -106,14 +108,15 @@ def _failover(runs: list[Run], path: Path) -> None:
         colour = colours[run.system]
         times = [i * BUCKET_S for i in range(len(buckets))]
         ax.plot(times, buckets, color=colour, label=f"{run.system} x{run.clients}")
-        ax.axvline(run.killed_at - lat.window_start, color=colour, linestyle="--")
+        if run.killed_at is not None:  # every run plotted here had its leader killed
+            ax.axvline(run.killed_at - lat.window_start, color=colour, linestyle="--")
     ax.set(xlabel="seconds into the measured window (dashed: leader SIGKILLed)", ylabel="writes completed")
     ax.grid(alpha=0.3)
     ax.legend()
     _save(fig, path)
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig: Figure, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .cpu import CpuMeter
 from .stats import Latencies
@@ -155,14 +156,14 @@ def measure(
     procs = min(plan.generators, clients)
     spec = {"system": system.name, "client_spec": system.client_spec(), "workload": workload.name,
             "value_size": plan.value_size}
-    specs = []
+    specs: list[dict[str, Any]] = []
     for i in range(procs):
         share = clients // procs + (i < clients % procs)
         specs.append({**spec, "clients": share, "seed": i + 1, "out": str(root / f"loadgen-{clients}-{i}.out")})
         if loadgen.replays_tape:
             specs[-1]["tape"] = str(root / f"tape-{i}.json")
             write_tape(Path(specs[-1]["tape"]), workload, seed=i + 1)
-    generators = []
+    generators: list[subprocess.Popen[str]] = []
     try:
         for own in specs:
             generators.append(subprocess.Popen(loadgen.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -185,7 +186,8 @@ def measure(
             if gen.poll() is None:
                 gen.kill()
                 gen.wait()
-    results, pairs = [], []
+    results: list[dict] = []
+    pairs: list[tuple[float, float]] = []
     for own in specs:
         result, flat = read_result(Path(own["out"]))
         results.append(result)
@@ -225,7 +227,8 @@ def _watch(
     return meter.sample() - cpu_start, killed_at
 
 
-def _send(gen: subprocess.Popen, message: dict) -> None:
+def _send(gen: subprocess.Popen[str], message: dict) -> None:
+    assert gen.stdin is not None  # started with stdin=PIPE
     gen.stdin.write(json.dumps(message) + "\n")
     gen.stdin.flush()
 
@@ -240,8 +243,9 @@ def read_result(path: Path) -> tuple[dict, array.array]:
     return json.loads(header), flat
 
 
-def _wait_ready(gen: subprocess.Popen) -> None:
+def _wait_ready(gen: subprocess.Popen[str]) -> None:
     # A generator that cannot connect dies with a traceback on stderr (inherited) and closes stdout.
+    assert gen.stdout is not None  # started with stdout=PIPE
     ready, _, _ = select.select([gen.stdout], [], [], READY_TIMEOUT_S)
     line = gen.stdout.readline() if ready else ""
     if line.strip() != "ready":

@@ -80,6 +80,7 @@ class _LoopTurns:
 
     def _flush(self) -> None:
         future, self._future = self._future, None
+        assert future is not None  # durable() made it and scheduled this flush
         batch = self._storage.take_batch()
         self._result.batch_bytes.append(len(batch.buf))
         self._result.wal_records += batch.count
@@ -98,7 +99,10 @@ class _LoopTurns:
             future.set_exception(error)
 
 
-async def _submit_until(deadline: float, turns: _LoopTurns, storage: NodeStorage, group: int, args, result) -> None:
+async def _submit_until(
+    deadline: float, turns: _LoopTurns, storage: NodeStorage, group: int, args: argparse.Namespace,
+    result: GroupCommitResult,
+) -> None:
     loop = asyncio.get_running_loop()
     gs = storage.group(group)
     payload = os.urandom(args.size)
@@ -112,7 +116,9 @@ async def _submit_until(deadline: float, turns: _LoopTurns, storage: NodeStorage
         result.entries += args.entries
 
 
-async def _drive(storage: NodeStorage, committer: GroupCommitter, args, seconds: float, result) -> None:
+async def _drive(
+    storage: NodeStorage, committer: GroupCommitter, args: argparse.Namespace, seconds: float, result: GroupCommitResult
+) -> None:
     turns = _LoopTurns(storage, committer, result)
     start = time.perf_counter()
     deadline = asyncio.get_running_loop().time() + seconds

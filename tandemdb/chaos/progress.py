@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress as RichProgress, TaskID, TextColumn, TimeElapsedColumn
 
 
 class Progress:
     def __init__(self, console: Console | None) -> None:
         self.console = console
         self._bar: RichProgress | None = None
-        self._task = None
+        self._task = TaskID(0)  # set with _bar
 
     def start(self, total_s: float) -> None:
         if self.console is None:

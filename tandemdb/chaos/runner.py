@@ -22,15 +22,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..checker.history import Recorder, to_jsonl
+from ..checker.history import Op, Recorder, to_jsonl
 from .cluster import ChaosCluster
 from .generator import NemesisDriver
-from .nemesis import NEMESES, Context
+from .nemesis import NEMESES, Context, Fault
 from .net import open_net
 from .progress import Progress
 from .report import plots, timeline
 from .workloads import WORKLOADS
-from .workloads.base import OP_TIMEOUT_S
+from .workloads.base import OP_TIMEOUT_S, Workload
 
 EXIT_CODES = {True: 0, False: 1, None: 2}
 
@@ -124,7 +124,10 @@ def run(cfg: ChaosConfig, progress: Progress | None = None) -> RunResult:
     return RunResult(valid, out, results)
 
 
-async def _drive(cfg, workload, driver: NemesisDriver, cluster: ChaosCluster, recorder: Recorder, progress) -> dict:
+async def _drive(
+    cfg: ChaosConfig, workload: Workload, driver: NemesisDriver, cluster: ChaosCluster, recorder: Recorder,
+    progress: Progress,
+) -> dict:
     clock = recorder.clock
     await workload.setup()
     stop = asyncio.Event()
@@ -159,7 +162,7 @@ async def _drive(cfg, workload, driver: NemesisDriver, cluster: ChaosCluster, re
     return {"healed_at": round(healed_at, 3), "quiet_ok_ops": quiet_ok, "final_reads": final_reads}
 
 
-def _op_stats(ops) -> dict:
+def _op_stats(ops: list[Op]) -> dict:
     stats: dict[str, dict[str, int]] = {}
     for op in ops:
         row = stats.setdefault(op.f, {"ok": 0, "fail": 0, "info": 0})
@@ -167,7 +170,7 @@ def _op_stats(ops) -> dict:
     return {"total": len(ops), "by_f": stats}
 
 
-def _fault_record(fault) -> dict:
+def _fault_record(fault: Fault) -> dict:
     record = asdict(fault)
     record.pop("state")
     record["start"] = round(fault.start, 3)
@@ -175,7 +178,7 @@ def _fault_record(fault) -> dict:
     return record
 
 
-def _write(out: Path, cluster: ChaosCluster, ops, results: dict, valid: bool | None) -> None:
+def _write(out: Path, cluster: ChaosCluster, ops: list[Op], results: dict, valid: bool | None) -> None:
     (out / "history.jsonl").write_bytes(to_jsonl(ops))
     results["artifacts"] = {
         "history": str(out / "history.jsonl"),

@@ -84,7 +84,10 @@ class _Budget:
         self.clock = clock
 
     def expired(self) -> bool:
-        return self.deadline is not None and self.clock() >= self.deadline
+        if self.deadline is None:
+            return False
+        assert self.clock is not None  # check() refuses a deadline without a clock
+        return self.clock() >= self.deadline
 
 
 def check(
@@ -129,6 +132,8 @@ def _partition(ops: Iterable[Op]) -> dict[str, list[Op]]:
         if op.id in ids:
             raise ValueError(f"op id {op.id} appears twice")
         ids.add(op.id)
+        if op.key is None:
+            raise ValueError(f"op {op.id}: a register op needs a key")
         kept = by_key.setdefault(op.key, [])
         if op.status == "fail" or (op.status == "info" and op.f == "read"):
             continue  # did not happen, or an unanswered read: no constraint on the register
@@ -250,6 +255,9 @@ def _check_key(key: str, ops: list[Op], budget: _Budget) -> KeyFailure | Literal
         while True:
             if not stack:
                 budget.steps -= steps
+                # The first backtrack is from a blocked return (any other needs a configuration seen before,
+                # hence an earlier backtrack), and that sets ``best``.
+                assert best is not None
                 return _failure(key, ops, *best)
             entry, state = stack.pop()
             linearized &= ~(1 << op_of[entry])
@@ -263,12 +271,13 @@ def _check_key(key: str, ops: list[Op], budget: _Budget) -> KeyFailure | Literal
 
 def _failure(key: str, ops: list[Op], prefix: list[int], blocked: int, state: Value) -> KeyFailure:
     op = ops[blocked]
+    assert op.complete is not None  # blocked at its return: an ok op, and _partition checked it has one
     concurrent = [
         other.id
         for other in sorted(ops, key=lambda o: (o.invoke, o.id))
         if other is not op
         and other.invoke <= op.complete
-        and (other.status == "info" or other.complete >= op.invoke)
+        and (other.status == "info" or other.complete is None or other.complete >= op.invoke)
     ]
     return KeyFailure(
         key=key,

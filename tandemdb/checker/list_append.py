@@ -155,7 +155,9 @@ def _version_orders(reads: list[tuple[int, str, list]], found: _Found) -> dict[s
     return defaultdict(list, {k: v for k, (_, v) in longest.items()})
 
 
-def _check_reads(reads, writer: dict, last_append: dict, by_id: dict[int, Txn], found: _Found) -> None:
+def _check_reads(
+    reads: list[tuple[int, str, list]], writer: dict, last_append: dict, by_id: dict[int, Txn], found: _Found
+) -> None:
     for tid, k, v in reads:
         for e in v:
             w = writer.get((k, e))
@@ -187,7 +189,7 @@ def _check_lost(txns: list[Txn], order: dict[str, list], by_id: dict[int, Txn], 
         if t.status != "ok":
             continue
         for f, k, v in t.mops:
-            if f == "append" and v not in order[k] and k in last_read and last_read[k][0] > t.complete:
+            if f == "append" and v not in order[k] and k in last_read and last_read[k][0] > _completed(t):
                 reader = last_read[k][1]
                 found.add(
                     "lost-append",
@@ -197,16 +199,25 @@ def _check_lost(txns: list[Txn], order: dict[str, list], by_id: dict[int, Txn], 
                 )
 
 
+def _completed(t: Txn) -> float:
+    """When ``t``, an ok transaction, completed."""
+    if t.complete is None:
+        raise ValueError(f"T{t.id} is ok but has no completion time")
+    return t.complete
+
+
 def _read_of(t: Txn, key: str) -> list:
     return next(v for f, k, v in reversed(t.mops) if f == "r" and k == key)
 
 
-def _dependencies(order, reads, writer, committed) -> tuple[DepGraph, dict]:
+def _dependencies(
+    order: dict[str, list], reads: list[tuple[int, str, list]], writer: dict[tuple, int], committed: set[int]
+) -> tuple[DepGraph, dict]:
     graph = DepGraph()
     why: dict[tuple[int, int, str], str] = {}
 
-    def edge(a, b, kind, reason) -> None:
-        if a != b and a in committed and b in committed:
+    def edge(a: int | None, b: int | None, kind: str, reason: str) -> None:
+        if a is not None and b is not None and a != b and a in committed and b in committed:
             graph.add(a, b, kind)
             why.setdefault((a, b, kind), reason)
 
@@ -231,11 +242,11 @@ def _dependencies(order, reads, writer, committed) -> tuple[DepGraph, dict]:
 def _realtime_edges(txns: list[Txn], graph: DepGraph, why: dict) -> None:
     """T1 -> T2 when T1 completed before T2 was invoked, transitively reduced: each invocation links from the
     'frontier', the completed transactions not already ordered before another completed one."""
-    events = []
+    events: list[tuple[float, int, int, Txn]] = []
     for t in txns:
         events.append((t.invoke, 1, t.id, t))
         if t.status == "ok":
-            events.append((t.complete, 0, t.id, t))  # at equal times, completions first: they are not concurrent
+            events.append((_completed(t), 0, t.id, t))  # at equal times, completions first: they are not concurrent
     events.sort(key=lambda e: e[:3])
     frontier: set[int] = set()
     before: dict[int, set[int]] = {}

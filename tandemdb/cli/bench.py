@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -15,7 +16,7 @@ from ..bench.workloads import WORKLOADS
 from .durations import Duration
 
 
-def _names(known: dict[str, str]):
+def _names(known: dict[str, str]) -> Callable[[click.Context, click.Parameter, str], list[str]]:
     def convert(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
         names = list(known) if value == "all" else [v.strip() for v in value.split(",") if v.strip()]
         unknown = [n for n in names if n not in known]
@@ -59,7 +60,16 @@ def _counts(ctx: click.Context, param: click.Parameter, value: str | None) -> li
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where the clusters keep their data (a real disk: fsync is the point) [default: the temp dir].")
 def bench(
-    workloads, clients, duration, systems, json_path, plots_dir, value_size, generators, python_clients, data_dir
+    workloads: list[str],
+    clients: list[int] | None,
+    duration: float,
+    systems: list[str],
+    json_path: Path | None,
+    plots_dir: Path | None,
+    value_size: int,
+    generators: int,
+    python_clients: bool,
+    data_dir: Path | None,
 ) -> None:
     """Benchmark Tandem against etcd and PySyncObj: throughput, p50/p99/p99.9 latency, CPU per 1,000 operations."""
     try:

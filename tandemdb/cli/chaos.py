@@ -82,7 +82,7 @@ def _list_bugs(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 )
 def chaos(
     nodes: str,
-    duration: str,
+    duration: float,
     workload: str,
     nemeses: list[str],
     seed: int | None,
@@ -90,7 +90,7 @@ def chaos(
     bug: str | None,
     net: str,
     concurrency: int,
-    quiet: str,
+    quiet: float,
 ) -> None:
     """Run a workload against a real local cluster while nemeses inject faults, then check the history.
 

@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from enum import IntEnum
+from typing import Any, ParamSpec, TypeVar
 
 import click
 import msgspec
@@ -20,13 +21,18 @@ from .durations import Duration
 
 DEFAULT_ENDPOINTS = "127.0.0.1:2379"
 
+P = ParamSpec("P")
+R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
+AnyClient = TypeVar("AnyClient", Client, AsyncClient)
+
 
 class LeaseID(click.ParamType):
     """Lease ids are hexadecimal, as etcdctl prints and reads them."""
 
     name = "lease_id"
 
-    def convert(self, value, param, ctx) -> int:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
         try:
@@ -38,14 +44,15 @@ class LeaseID(click.ParamType):
 LEASE_ID = LeaseID()
 
 
-def _remember(ctx: click.Context, param: click.Parameter, value):
+def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
     ctx.ensure_object(dict)[param.name] = value
     return value
 
 
-def client_options(group: click.Group) -> click.Group:
-    """Decorate the ``tandem`` group with the client commands' global options (given before the command)."""
-    common = {"callback": _remember, "expose_value": False, "show_default": True}
+def client_options(group: F) -> F:
+    """Decorate the ``tandem`` group's function with the client commands' global options (given before the
+    command)."""
+    common: dict[str, Any] = {"callback": _remember, "expose_value": False, "show_default": True}
     options = [
         click.option("--endpoints", default=DEFAULT_ENDPOINTS, envvar="TANDEM_ENDPOINTS",
                      help="Client endpoints, host:port,... (env TANDEM_ENDPOINTS).", **common),
@@ -75,7 +82,7 @@ def make_async_client(ctx: click.Context, endpoints: list[str] | None = None) ->
     return _new_client(AsyncClient, ctx, endpoints)
 
 
-def _new_client(cls, ctx: click.Context, endpoints: list[str] | None):
+def _new_client(cls: type[AnyClient], ctx: click.Context, endpoints: list[str] | None) -> AnyClient:
     s = settings(ctx)
     try:
         return cls(endpoints or s["endpoints"], timeout=s["command_timeout"], connect_timeout=s["dial_timeout"])
@@ -83,11 +90,11 @@ def _new_client(cls, ctx: click.Context, endpoints: list[str] | None):
         raise click.BadParameter(str(e), param_hint="--endpoints") from None
 
 
-def reports_errors(command: Callable) -> Callable:
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Turn the client's errors into ``Error: <message>`` on stderr and exit status 1."""
 
     @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
         except TandemError as e:
@@ -108,7 +115,9 @@ def output_format(ctx: click.Context) -> str:
     return settings(ctx)["write_out"]
 
 
-def emit(ctx: click.Context, result, simple: Callable[[], None], table: Callable[[], Table] | None = None) -> None:
+def emit(
+    ctx: click.Context, result: object, simple: Callable[[], None], table: Callable[[], Table] | None = None
+) -> None:
     """Print ``result`` in the chosen format: ``simple`` prints the text form, ``table`` builds the table."""
     fmt = output_format(ctx)
     if fmt == "json":
@@ -119,11 +128,11 @@ def emit(ctx: click.Context, result, simple: Callable[[], None], table: Callable
         simple()
 
 
-def echo_json(value) -> None:
+def echo_json(value: object) -> None:
     click.echo(json.dumps(jsonable(value)))
 
 
-def jsonable(value):
+def jsonable(value: object) -> object:
     """Structs become objects (with their ``type`` tag if they have one), bytes text or base64."""
     if isinstance(value, msgspec.Struct):
         out = {f: jsonable(getattr(value, f)) for f in value.__struct_fields__}

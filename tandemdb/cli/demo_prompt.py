@@ -8,10 +8,14 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from ..tools.local_cluster import ClusterError, LocalCluster, NodeState
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 HELP = """\
 commands:
@@ -27,7 +31,7 @@ commands:
 
 
 def status_table(states: list[NodeState]) -> str:
-    rows = [("ID", "ENDPOINT", "PID", "STATE", "ROLE", "LEADER", "TERM", "COMMIT", "APPLIED")]
+    rows: list[tuple[str, ...]] = [("ID", "ENDPOINT", "PID", "STATE", "ROLE", "LEADER", "TERM", "COMMIT", "APPLIED")]
     for s in states:
         st = s.status or {}
         state = "up" if s.up else "down" if not s.running else "no answer"
@@ -45,7 +49,7 @@ class Prompt:
     def __init__(self, cluster: LocalCluster, on_pids_changed: Callable[[], None]) -> None:
         self.cluster = cluster
         self.on_pids_changed = on_pids_changed
-        self._client = None
+        self._client: Client | None = None
 
     def run(self) -> None:
         click.echo("type 'help' for the commands")
@@ -72,10 +76,11 @@ class Prompt:
         from ..client.errors import TandemError
 
         cmd, rest = args[0], args[1:]
-        handler = {
+        handlers: dict[str, Callable[..., None]] = {
             "status": self.status, "stop": self.stop, "kill": self.kill, "start": self.start, "put": self.put,
             "get": self.get, "watch-leader": self.watch_leader, "help": self.help,
-        }.get(cmd)
+        }
+        handler = handlers.get(cmd)
         if cmd in ("quit", "exit"):
             return False
         if handler is None:
@@ -143,7 +148,7 @@ class Prompt:
                 return
 
     # -- helpers -------------------------------------------------------------------------------------------------
-    def client(self):
+    def client(self) -> Client:
         if self._client is None:
             from ..client import Client
 

@@ -50,8 +50,8 @@ def status(ctx: click.Context, path: Path) -> None:
     info = {"hash": f"{zlib.crc32(data):08x}", "revision": backup.revision, "keys": kv.stats().keys,
             "size": len(data), "index": backup.index, "group": backup.group, "cluster_id": backup.cluster_id,
             "members": [m.id for m in state.members]}
-    row = [info["hash"], info["revision"], info["keys"], human_bytes(info["size"]), info["index"],
-           ",".join(map(str, info["members"]))]
+    row = [info["hash"], info["revision"], info["keys"], human_bytes(len(data)), info["index"],
+           ",".join(str(m.id) for m in state.members)]
     emit(ctx, info, lambda: click.echo(", ".join(map(str, row))),
          lambda: Table(["HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE", "INDEX", "MEMBERS"], [row]))
 

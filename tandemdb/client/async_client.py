@@ -7,7 +7,8 @@ linearizable unless ``serializable``. Writes carry an idempotency session, so a 
 from __future__ import annotations
 
 import asyncio
-from typing import Self
+from collections.abc import Sequence
+from typing import Self, TypeVar
 
 import msgspec
 
@@ -64,6 +65,7 @@ from .sessions import SessionPool, random_id
 from .watch import Watch
 
 Data = str | bytes
+R = TypeVar("R")
 
 
 class AsyncClient:
@@ -81,7 +83,7 @@ class AsyncClient:
     # KV.
 
     async def put(self, key: Data, value: Data, *, lease: int = 0, prev_kv: bool = False) -> PutResult:
-        return await self._write(Put(_bytes(key), _bytes(value), lease=lease, prev_kv=prev_kv))
+        return await self._write(Put(_bytes(key), _bytes(value), lease=lease, prev_kv=prev_kv), PutResult)
 
     async def get(
         self,
@@ -97,20 +99,22 @@ class AsyncClient:
     ) -> RangeResult:
         key, range_end = key_range(key, range_end, prefix)
         op = Range(key, range_end, revision=revision, limit=limit, keys_only=keys_only, count_only=count_only)
-        return await self._read(op, serializable=serializable)
+        return await self._read(op, RangeResult, serializable=serializable)
 
     async def delete(
         self, key: Data, range_end: Data = b"", *, prefix: bool = False, prev_kv: bool = False
     ) -> DeleteRangeResult:
         key, range_end = key_range(key, range_end, prefix)
-        return await self._write(DeleteRange(key, range_end, prev_kv=prev_kv))
+        return await self._write(DeleteRange(key, range_end, prev_kv=prev_kv), DeleteRangeResult)
 
-    async def txn(self, compares: list[Compare], success: list[RequestOp], failure: list[RequestOp]) -> TxnResult:
+    async def txn(
+        self, compares: Sequence[Compare], success: Sequence[RequestOp], failure: Sequence[RequestOp]
+    ) -> TxnResult:
         """The structs take bytes keys and values (see ``tandemdb.kv.commands``)."""
-        return await self._write(Txn(compares, success, failure))
+        return await self._write(Txn(list(compares), list(success), list(failure)), TxnResult)
 
     async def compact(self, revision: int) -> CompactResult:
-        return await self._write(Compact(revision))
+        return await self._write(Compact(revision), CompactResult)
 
     def watch(
         self, key: Data, range_end: Data = b"", *, prefix: bool = False, start_revision: int = 0, prev_kv: bool = False
@@ -123,24 +127,24 @@ class AsyncClient:
 
     async def lease_grant(self, ttl_s: int, id: int = 0) -> LeaseGrantResult:
         """``id`` 0: a random one."""
-        return await self._write(LeaseGrant(id or random_id(), ttl_s))
+        return await self._write(LeaseGrant(id or random_id(), ttl_s), LeaseGrantResult)
 
     async def lease_revoke(self, id: int) -> LeaseRevokeResult:
-        return await self._write(LeaseRevoke(id))
+        return await self._write(LeaseRevoke(id), LeaseRevokeResult)
 
     async def lease_keepalive(self, id: int) -> LeaseTTLResult:
-        return await self._read(LeaseKeepAlive(id))
+        return await self._read(LeaseKeepAlive(id), LeaseTTLResult)
 
     async def lease_ttl(self, id: int, keys: bool = False) -> LeaseTTLResult:
-        return await self._read(LeaseTimeToLive(id, keys))
+        return await self._read(LeaseTimeToLive(id, keys), LeaseTTLResult)
 
     async def lease_list(self) -> LeaseListResult:
-        return await self._read(LeaseList())
+        return await self._read(LeaseList(), LeaseListResult)
 
     # Membership and administration.
 
     async def member_list(self) -> MemberListResult:
-        return await self._read(MemberList())
+        return await self._read(MemberList(), MemberListResult)
 
     async def member_add(
         self,
@@ -154,19 +158,19 @@ class AsyncClient:
         zone: str = "",
     ) -> MemberResult:
         """``id`` 0: the next free id."""
-        return await self._read(MemberAdd(Member(id, peer, client, http, region, zone), learner))
+        return await self._read(MemberAdd(Member(id, peer, client, http, region, zone), learner), MemberResult)
 
     async def member_remove(self, id: int) -> MemberResult:
-        return await self._read(MemberRemove(id))
+        return await self._read(MemberRemove(id), MemberResult)
 
     async def member_promote(self, id: int) -> MemberResult:
-        return await self._read(MemberPromote(id))
+        return await self._read(MemberPromote(id), MemberResult)
 
     async def status(self, endpoint: str | None = None) -> StatusResult:
         """The status of ``endpoint`` itself (no redirect), or of any endpoint that answers."""
         if endpoint is None:
-            return await self._read(Status())
-        return await self._cluster.call_at(endpoint, Status())
+            return await self._read(Status(), StatusResult)
+        return _result(await self._cluster.call_at(endpoint, Status()), StatusResult)
 
     async def endpoints_status(self) -> list[tuple[str, StatusResult | TandemError]]:
         """The status of every endpoint, or why it gave none."""
@@ -181,7 +185,7 @@ class AsyncClient:
 
     async def health(self, endpoint: str) -> None:
         """Raise unless ``endpoint`` itself serves a linearizable read."""
-        _result(await self._cluster.call_at(endpoint, Range(b"health")))
+        _result(await self._cluster.call_at(endpoint, Range(b"health")), RangeResult)
 
     async def group_create(self, group: int, members: list[int]) -> None:
         """Create Raft group ``group`` replicated by ``members`` on each of this client's endpoints (which must
@@ -190,10 +194,10 @@ class AsyncClient:
             _result(await self._cluster.call_at(endpoint, GroupCreate(group, members)))
 
     async def move_leader(self, target: int) -> OkResult:
-        return await self._read(MoveLeader(target))
+        return await self._read(MoveLeader(target), OkResult)
 
     async def snapshot_save(self) -> SnapshotResult:
-        return await self._read(SnapshotSave())
+        return await self._read(SnapshotSave(), SnapshotResult)
 
     # Lifecycle.
 
@@ -208,11 +212,11 @@ class AsyncClient:
 
     # Internals.
 
-    async def _read(self, op: Op, *, serializable: bool = False) -> Reply:
+    async def _read(self, op: Op, expected: type[R], *, serializable: bool = False) -> R:
         """Any request that may be sent again as is: reads, and membership and admin operations."""
-        return _result(await self._cluster.call(op, serializable=serializable))
+        return _result(await self._cluster.call(op, serializable=serializable), expected)
 
-    async def _write(self, op: Op) -> Reply:
+    async def _write(self, op: Op, expected: type[R]) -> R:
         session = self._sessions.acquire()
         try:
             reply = await self._cluster.call(op, session=(session.client_id, session.next_seq()))
@@ -222,12 +226,15 @@ class AsyncClient:
             self._sessions.release(session)
             raise
         self._sessions.release(session)
-        return _result(reply)
+        return _result(reply, expected)
 
 
-def _result(reply: Reply) -> Reply:
+def _result(reply: Reply, expected: type[R]) -> R:
+    """``reply`` if it is the ``expected`` result; raises the ``KVError`` of an ``ErrorResult``."""
     if isinstance(reply, ErrorResult):
         raise from_result(reply)
+    if not isinstance(reply, expected):
+        raise TandemError(f"expected a {expected.__name__} in reply, got {type(reply).__name__}")
     return reply
 
 

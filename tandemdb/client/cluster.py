@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from ..wire.client_api import Error, ErrorKind, Op, Reply
-from .connection import Connection, HelloRejected, NoAnswer, Stream
+from .connection import CLOSED, Connection, HelloRejected, NoAnswer, Stream
 from .errors import (
     ClusterUnavailableError,
     RequestTimeoutError,
@@ -64,6 +64,7 @@ class Cluster:
             except BaseException:
                 stream.close()
                 raise
+            assert first is not CLOSED  # only this side closes a stream, and it has not got it yet
             return first if isinstance(first, Error) else (stream, first)
 
         return await self._retry(attempt)
@@ -77,7 +78,7 @@ class Cluster:
         async def attempt(conn: Connection, timeout_ms: int) -> Reply:
             return await conn.request(op, serializable=serializable, timeout_ms=timeout_ms)
 
-        reply = await self._try_once(endpoint, attempt, deadline, failures)
+        reply: Reply | None = await self._try_once(endpoint, attempt, deadline, failures)
         if reply is None:
             raise failures.give_up()
         if isinstance(reply, Error):

@@ -8,7 +8,9 @@ out together, in one socket write at the end of the turn.
 from __future__ import annotations
 
 import asyncio
+import enum
 import os
+from typing import Final, Literal
 
 import msgspec
 
@@ -31,7 +33,14 @@ from ..wire.client_api import (
 from ..wire.frames import FrameDecoder, FrameError, encode_frame
 
 _READ_SIZE = 1 << 16
-CLOSED = object()  # put in a stream's queue when it was closed on this side
+
+
+class _Closed(enum.Enum):
+    CLOSED = "closed"
+
+
+CLOSED: Final = _Closed.CLOSED  # put in a stream's queue when it was closed on this side
+Closed = Literal[_Closed.CLOSED]
 
 
 class NoAnswer(Exception):
@@ -67,9 +76,9 @@ class Stream:
     def __init__(self, conn: Connection, request_id: int) -> None:
         self.conn = conn
         self.id = request_id
-        self.queue: asyncio.Queue = asyncio.Queue()
+        self.queue: asyncio.Queue[Reply | Closed | NoAnswer] = asyncio.Queue()
 
-    async def next(self) -> Reply | object:
+    async def next(self) -> Reply | Closed:
         item = await self.queue.get()
         if isinstance(item, NoAnswer):
             raise item

@@ -6,20 +6,26 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from typing import Self
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 from ..wire.client_api import WatchEvents
-from .async_client import AsyncClient
+from .async_client import AsyncClient, Data
 from .watch import Watch
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-def _blocking(name: str):
-    method = getattr(AsyncClient, name)
 
-    @functools.wraps(method)
-    def call(self: Client, *args, **kwargs):
+def _blocking(
+    method: Callable[Concatenate[AsyncClient, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[Client, P], R]:
+    """``method`` of ``AsyncClient`` as a blocking method of ``Client``, with the same arguments."""
+
+    def call(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> R:
         return self._run(method(self._async, *args, **kwargs))
 
+    functools.update_wrapper(call, method)  # in place: its result's type would hide the signature
     return call
 
 
@@ -36,28 +42,31 @@ class Client:
     def endpoints(self) -> list[str]:
         return self._async.endpoints
 
-    put = _blocking("put")
-    get = _blocking("get")
-    delete = _blocking("delete")
-    txn = _blocking("txn")
-    compact = _blocking("compact")
-    lease_grant = _blocking("lease_grant")
-    lease_revoke = _blocking("lease_revoke")
-    lease_keepalive = _blocking("lease_keepalive")
-    lease_ttl = _blocking("lease_ttl")
-    lease_list = _blocking("lease_list")
-    member_list = _blocking("member_list")
-    member_add = _blocking("member_add")
-    member_remove = _blocking("member_remove")
-    member_promote = _blocking("member_promote")
-    status = _blocking("status")
-    endpoints_status = _blocking("endpoints_status")
-    health = _blocking("health")
-    move_leader = _blocking("move_leader")
-    snapshot_save = _blocking("snapshot_save")
+    put = _blocking(AsyncClient.put)
+    get = _blocking(AsyncClient.get)
+    delete = _blocking(AsyncClient.delete)
+    txn = _blocking(AsyncClient.txn)
+    compact = _blocking(AsyncClient.compact)
+    lease_grant = _blocking(AsyncClient.lease_grant)
+    lease_revoke = _blocking(AsyncClient.lease_revoke)
+    lease_keepalive = _blocking(AsyncClient.lease_keepalive)
+    lease_ttl = _blocking(AsyncClient.lease_ttl)
+    lease_list = _blocking(AsyncClient.lease_list)
+    member_list = _blocking(AsyncClient.member_list)
+    member_add = _blocking(AsyncClient.member_add)
+    member_remove = _blocking(AsyncClient.member_remove)
+    member_promote = _blocking(AsyncClient.member_promote)
+    status = _blocking(AsyncClient.status)
+    endpoints_status = _blocking(AsyncClient.endpoints_status)
+    health = _blocking(AsyncClient.health)
+    move_leader = _blocking(AsyncClient.move_leader)
+    snapshot_save = _blocking(AsyncClient.snapshot_save)
 
-    def watch(self, *args, **kwargs) -> SyncWatch:
-        return SyncWatch(self, self._async.watch(*args, **kwargs))
+    def watch(
+        self, key: Data, range_end: Data = b"", *, prefix: bool = False, start_revision: int = 0, prev_kv: bool = False
+    ) -> SyncWatch:
+        watch = self._async.watch(key, range_end, prefix=prefix, start_revision=start_revision, prev_kv=prev_kv)
+        return SyncWatch(self, watch)
 
     def close(self) -> None:
         if self._loop.is_closed():
@@ -73,7 +82,7 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _run(self, coro):
+    def _run(self, coro: Coroutine[Any, Any, R]) -> R:
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
             return future.result()

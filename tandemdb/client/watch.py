@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import msgspec
 
-from ..wire.client_api import Error, WatchCreate, WatchEvents
+from ..wire.client_api import Error, Reply, WatchCreate, WatchEvents
 from .cluster import RETRY_ELSEWHERE, Cluster
-from .connection import CLOSED, NoAnswer, Stream
+from .connection import CLOSED, Closed, NoAnswer, Stream
 from .errors import TandemError, from_reply
 
 
@@ -37,11 +37,15 @@ class Watch:
             if batch is CLOSED:
                 break
             if isinstance(batch, Error):
+                assert stream is not None  # only an open stream sends errors (opening one raises them)
                 self._stream = None
                 if batch.kind in RETRY_ELSEWHERE:
                     continue
                 self._done = True
-                raise from_reply(batch, stream.conn.endpoint)  # only an open stream sends errors
+                raise from_reply(batch, stream.conn.endpoint)
+            if not isinstance(batch, WatchEvents):
+                self._done = True
+                raise TandemError(f"expected WatchEvents on a watch stream, got {type(batch).__name__}")
             out = self._accept(batch)
             if out is not None:
                 return out
@@ -58,7 +62,7 @@ class Watch:
             except NoAnswer:
                 pass  # the connection is gone, and the watch with it
 
-    async def _next_response(self) -> WatchEvents | Error | object | None:
+    async def _next_response(self) -> Reply | Closed | None:
         """The stream's next response (opening it first if needed); None if the stream broke."""
         if self._stream is None:
             op = msgspec.structs.replace(self._op, start_revision=self._next_revision)

@@ -12,7 +12,7 @@ from .storage import Storage
 class Rng(Protocol):
     """The one thing Raft needs of a random generator; pass a seeded ``random.Random``."""
 
-    def randrange(self, stop: int) -> int: ...
+    def randrange(self, stop: int, /) -> int: ...  # positional-only, so that random.Random matches
 
 
 class ReadOnlyOption(Enum):

@@ -17,7 +17,7 @@ from .errors import (
     TooManyUncommittedError,
 )
 from .log import RaftLog
-from .progress import ProgressState
+from .progress import Progress, ProgressState
 from .quorum import VoteResult
 from .read_only import ReadOnly
 from .tracker import ProgressTracker
@@ -40,7 +40,7 @@ CAMPAIGN_PRE_ELECTION = b"pre"
 CAMPAIGN_ELECTION = b"election"
 CAMPAIGN_TRANSFER = b"transfer"
 
-_VOTE_RESP = {MT.VOTE: MT.VOTE_RESP, MT.PRE_VOTE: MT.PRE_VOTE_RESP}
+_VOTE_RESP: dict[int, MT] = {MT.VOTE: MT.VOTE_RESP, MT.PRE_VOTE: MT.PRE_VOTE_RESP}  # Message.type is an int
 
 
 def payload_size(ents: list[Entry]) -> int:
@@ -364,9 +364,9 @@ class Raft:
         if t == MT.CHECK_QUORUM:
             if not self.tracker.quorum_active():
                 self.become_follower(self.term, NONE)  # thesis 6.2: a leader that cannot reach a quorum steps down
-            for node, pr in self.tracker.progress.items():
+            for node, progress in self.tracker.progress.items():
                 if node != self.id:
-                    pr.recent_active = False
+                    progress.recent_active = False
             return
         if t == MT.PROP:
             self.handle_proposal(m)
@@ -462,7 +462,7 @@ class Raft:
     def committed_entry_in_current_term(self) -> bool:
         return self.log.term(self.log.committed) == self.term
 
-    def handle_append_response(self, m: Message, pr) -> None:
+    def handle_append_response(self, m: Message, pr: Progress) -> None:
         pr.recent_active = True
         if m.reject:
             next_probe = m.reject_hint
@@ -492,7 +492,7 @@ class Raft:
         if m.frm == self.lead_transferee and pr.match == self.log.last_index():
             self.send(Message(type=MT.TIMEOUT_NOW, to=m.frm))
 
-    def handle_transfer_leader(self, m: Message, pr) -> None:
+    def handle_transfer_leader(self, m: Message, pr: Progress) -> None:
         """Thesis 3.10: catch the target up, then tell it to start an election at once."""
         target = m.frm
         if pr.is_learner:

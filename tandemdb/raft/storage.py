@@ -7,6 +7,7 @@ simulator and the tests use ``MemoryStorage``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from .types import ConfState, Entry, HardState, Snapshot, SnapshotMeta
@@ -122,7 +123,7 @@ class MemoryStorage:
         i = index - offset
         self._ents = [Entry(term=self._ents[i].term, index=index)] + self._ents[i + 1 :]
 
-    def append(self, entries: list[Entry]) -> None:
+    def append(self, entries: Sequence[Entry]) -> None:
         """Append ``entries``, replacing any conflicting suffix; entries already compacted are ignored."""
         if not entries:
             return

@@ -4,6 +4,7 @@ the votes of the current election."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .progress import Inflights, Progress
 from .quorum import VoteResult, joint_committed, joint_vote
@@ -44,7 +45,7 @@ class TrackerConfig:
             auto_leave=cs.auto_leave,
         )
 
-    def with_(self, **changes) -> TrackerConfig:
+    def with_(self, **changes: Any) -> TrackerConfig:
         return replace(self, **changes)
 
 

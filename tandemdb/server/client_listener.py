@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import cast
 
 import msgspec
 
@@ -40,11 +41,12 @@ class ClientConnection(asyncio.Protocol):
         self.greeted = False
         self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A TCP connection's; uvloop's transports do not subclass asyncio.Transport, so isinstance cannot tell.
+        self.transport = cast(asyncio.Transport, transport)
         self.conn_id = self.listener.register(self)
 
-    def connection_lost(self, exc) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
         self.listener.unregister(self.conn_id)
 
     def data_received(self, data: bytes) -> None:

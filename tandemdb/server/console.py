@@ -76,7 +76,7 @@ class _Console:
         others = [i for i in sorted(statuses) if i != me]
         answers = await asyncio.gather(*(self._ask_node(i) for i in others))
         summaries: dict[int, Any] = {me: self.summary(), **dict(zip(others, answers, strict=True))}
-        nodes = []
+        nodes: list[dict[str, Any]] = []
         for node_id, status in sorted(statuses.items()):
             m, summary = status.member, summaries[node_id]
             nodes.append({"id": node_id, "http": m.http, "region": m.region, "zone": m.zone, "learner": status.learner,

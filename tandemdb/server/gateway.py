@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 from ..wire.client_api import Error, Op, Reply, Request, WatchCancel, WatchCreate, WatchEvents
 
@@ -31,7 +31,7 @@ class Gateway:
         finally:
             self._calls.pop(conn, None)
 
-    async def watch(self, op: WatchCreate, *, group: int = 0) -> AsyncIterator[WatchEvents]:
+    async def watch(self, op: WatchCreate, *, group: int = 0) -> AsyncGenerator[WatchEvents, None]:
         conn = self._conn()
         queue: asyncio.Queue[WatchEvents] = asyncio.Queue()
         self._watches[conn] = queue

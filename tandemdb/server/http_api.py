@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -82,7 +82,7 @@ class Gateway(Protocol):
     async def call(self, op: Op, *, serializable: bool = False, group: int = 0, timeout_ms: int = 0) -> Reply:
         """Run one operation; protocol-level failures come back as ``Error`` or ``ErrorResult``, not raised."""
 
-    def watch(self, op: WatchCreate, *, group: int = 0) -> AsyncIterator[WatchEvents]:
+    def watch(self, op: WatchCreate, *, group: int = 0) -> AsyncGenerator[WatchEvents, None]:
         """Stream a watch; it ends after an item with ``canceled``, and ``aclose()`` cancels it."""
 
 
@@ -150,10 +150,12 @@ class _Api:
         """One JSON object per line, one line per ``WatchEvents``, until the watch ends or the client leaves."""
         group = j.call_options(dict(request.query))["group"]
         parsed = j.parse(j.WatchBody, await request.read())
+        assert isinstance(parsed.op, WatchCreate)  # what a WatchBody builds
         response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
         await response.prepare(request)
         events = self.gateway.watch(parsed.op, group=group)
         task = asyncio.current_task()
+        assert task is not None  # aiohttp runs each handler in a task
         self.watching.add(task)
         guard = asyncio.create_task(_cancel_on_disconnect(request, task))
         try:

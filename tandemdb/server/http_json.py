@@ -13,7 +13,7 @@ import functools
 import secrets
 from base64 import b64decode, b64encode
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Final, Literal, NamedTuple, TypedDict, get_args
 
 import msgspec
 
@@ -45,8 +45,13 @@ from ..wire.client_api import (
     WatchCreate,
 )
 
-UTF8, BASE64 = "utf-8", "base64"
+UTF8: Final = "utf-8"
+BASE64: Final = "base64"
 Encoding = Literal["utf-8", "base64"]
+# The compare targets and results of tandemdb.kv.commands, spelled out for the type checker and the decoder.
+Target = Literal["value", "version", "create", "mod", "lease"]
+CompareResult = Literal["==", "!=", "<", ">"]
+assert get_args(Target) == TARGETS and get_args(CompareResult) == RESULTS
 UInt = Annotated[int, msgspec.Meta(ge=0, le=MAX_ID)]
 ToBytes = Callable[[str, str], bytes]  # (text, field name) -> bytes
 
@@ -110,8 +115,8 @@ class DeleteRangeFields(_KeyRange):
 class CompareFields(_KeyRange, kw_only=True):
     """``value`` is a string for the "value" target and an integer for the others."""
 
-    target: Literal[TARGETS]
-    result: Literal[RESULTS]
+    target: Target
+    result: CompareResult
     value: str | int
 
     def build(self, to_bytes: ToBytes) -> Compare:
@@ -274,7 +279,14 @@ def _decoder(body_type: type[_Body]) -> msgspec.json.Decoder:
     return msgspec.json.Decoder(body_type)
 
 
-def call_options(query: dict[str, str]) -> dict[str, int]:
+class CallOptionsArgs(TypedDict):
+    """``CallOptions`` as the keyword arguments of ``Gateway.call``."""
+
+    group: int
+    timeout_ms: int
+
+
+def call_options(query: dict[str, str]) -> CallOptionsArgs:
     options = msgspec.convert(query, CallOptions, strict=False)
     return {"group": options.group, "timeout_ms": options.timeout_ms}
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from ..kv import Range
 from ..node.config import DATA_GROUP
@@ -85,7 +86,9 @@ class Observability:
         """A client request arrived (before the node sees it)."""
         op = self._ops.get(type(req.op))
         if op is None:
-            op = self._ops[type(req.op)] = type(req.op).__struct_config__.tag
+            tag = type(req.op).__struct_config__.tag
+            assert isinstance(tag, str)  # every operation struct is tagged with its name
+            op = self._ops[type(req.op)] = tag
         span = self.tracing.start_request(req, op) if self.tracing.on else None
         self._inflight[(conn, req.id)] = (time.perf_counter(), op, span)
 
@@ -177,7 +180,7 @@ class Observability:
 
 
 @web.middleware
-async def _traceparent_header(request: web.Request, handler):
+async def _traceparent_header(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Hand the request's W3C ``traceparent`` header to the tracing of the operations this handler runs."""
     header = request.headers.get("traceparent", "")
     if not header:

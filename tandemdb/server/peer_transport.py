@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import cast
 
 import msgspec
 
@@ -44,13 +45,14 @@ class _Outgoing(asyncio.Protocol):
         self.peer = peer
         self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A TCP connection's; uvloop's transports do not subclass asyncio.Transport, so isinstance cannot tell.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         pass  # peers never answer on this connection
 
-    def connection_lost(self, exc) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
         self.peer.lost(self)
 
 
@@ -92,6 +94,7 @@ class PeerLink:
                 self.t.loop.create_connection(lambda: _Outgoing(self), host, port), timeout=1.0
             )
             hello = PeerHello(PEER_MAGIC, PEER_VERSION, self.t.cluster_id, self.t.node_id, self.peer_id)
+            assert proto.transport is not None  # connection_made ran before create_connection returned
             proto.transport.write(encode_frame(encode_peer(hello)))
             self.proto = proto
             self.backoff = 0.05
@@ -121,8 +124,9 @@ class _Incoming(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.received_bytes = 0
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A TCP connection's; uvloop's transports do not subclass asyncio.Transport, so isinstance cannot tell.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.received_bytes += len(data)

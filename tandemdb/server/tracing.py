@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import contextvars
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..node.tracing import TracePoint
 from ..wire.client_api import Request
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import SpanProcessor
 
 EXPORTERS = ("off", "console", "otlp")
 MAX_OPEN = 10_000  # traced entries followed at once; the oldest are forgotten beyond that
@@ -50,7 +53,7 @@ class Tracing:
         self._propagator: Any = None
         self._open: dict[str, _Entry] = {}
 
-    def enable(self, exporter: str | Any, sample_ratio: float = 1.0) -> None:
+    def enable(self, exporter: str | SpanProcessor, sample_ratio: float = 1.0) -> None:
         """Turn tracing on with an exporter: "console", "otlp" (configured by the standard OTEL_EXPORTER_OTLP_*
         variables), or a span processor object (tests pass one with an in-memory exporter)."""
         from opentelemetry.sdk.resources import Resource
@@ -59,12 +62,15 @@ class Tracing:
         from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+        processor: SpanProcessor
         if exporter == "console":
             processor = BatchSpanProcessor(ConsoleSpanExporter())
         elif exporter == "otlp":
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             processor = BatchSpanProcessor(OTLPSpanExporter())
+        elif isinstance(exporter, str):
+            raise ValueError(f"unknown trace exporter {exporter!r} (console, otlp, or a span processor)")
         else:
             processor = exporter
         resource = Resource.create({"service.name": "tandem", "service.instance.id": str(self.node_id)})

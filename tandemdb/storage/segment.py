@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from crc32c import crc32c
 
@@ -102,7 +102,8 @@ def check_segment_header(data: bytes, path: str, cluster_id: int, node_id: int, 
     return first_lsn
 
 
-class Scan(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Scan:  # not a NamedTuple: its ``count`` would shadow ``tuple.count``
     end: int  # offset just past the last valid record: where the log continues
     count: int  # valid records
     torn_end: int  # a torn tail occupies [end, torn_end); torn_end == end when there is none

@@ -168,9 +168,11 @@ class SimDisk:
                 _apply(inode.durable, change)
             if tear and kept < len(inode.unsynced):
                 torn = inode.unsynced[kept]
-                kept_bytes = 0 if isinstance(torn, int) else rng.randrange(len(torn[1]))
-                if kept_bytes:
-                    _apply(inode.durable, (torn[0], torn[1][:kept_bytes]))
+                if not isinstance(torn, int):  # a write tears (a prefix of it lands); a resize does not
+                    offset, data = torn
+                    kept_bytes = rng.randrange(len(data))
+                    if kept_bytes:
+                        _apply(inode.durable, (offset, data[:kept_bytes]))
             inode.unsynced.clear()
             inode.data = bytearray(inode.durable)
         self._names = dict(self._durable_names)

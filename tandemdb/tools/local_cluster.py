@@ -344,13 +344,13 @@ class LocalCluster:
 
     def leader(self) -> int | None:
         """The leader that every answering running node agrees on, if it runs and says it leads."""
-        states = [s for s in self.status() if s.up]
-        leaders = {s.status["leader"] for s in states}
+        answers = {s.spec.id: s.status for s in self.status() if s.running and s.status is not None}
+        leaders = {status["leader"] for status in answers.values()}
         if len(leaders) != 1:
             return None
         leader = leaders.pop()
-        mine = next((s for s in states if s.spec.id == leader), None)
-        return leader if mine is not None and mine.status["is_leader"] else None
+        mine = answers.get(leader)
+        return leader if mine is not None and mine["is_leader"] else None
 
     def wait_for_leader(self, timeout: float = 30.0, *, exclude: int | None = None) -> int:
         """Poll until ``leader()`` names a node (other than ``exclude``); raises ``ClusterError`` after

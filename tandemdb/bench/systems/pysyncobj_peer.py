@@ -53,12 +53,14 @@ class PySyncObjClient:
             if self._connecting is None or self._connecting.done():
                 self._connecting = asyncio.create_task(self._connect())
             await asyncio.shield(self._connecting)
+        writer = self._writer
+        assert writer is not None  # _connect set it, or raised
         rid = self._next_id
         self._next_id += 1
         future = asyncio.get_running_loop().create_future()
         self._pending[rid] = future
         try:
-            self._writer.write(encode_frame(_encode([rid, *request])))
+            writer.write(encode_frame(_encode([rid, *request])))
             async with asyncio.timeout(CALL_TIMEOUT_S):
                 ok, value = await future
         finally:
@@ -71,12 +73,13 @@ class PySyncObjClient:
         endpoint = self._endpoints[self._index % len(self._endpoints)]
         host, _, port = endpoint.rpartition(":")
         try:
-            reader, self._writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 1.0)
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 1.0)
         except (OSError, TimeoutError):
             self._index += 1
             raise
-        self._writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        asyncio.get_running_loop().create_task(self._read(reader, self._writer))
+        self._writer = writer
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        asyncio.get_running_loop().create_task(self._read(reader, writer))
 
     async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         decoder = FrameDecoder()
@@ -144,7 +147,7 @@ def _status(endpoint: str) -> dict | None:
     try:
         with socket.create_connection((host, int(port)), timeout=1.0) as sock:
             sock.sendall(encode_frame(_encode([0, "status"])))
-            frames = []
+            frames: list[bytes] = []
             while not frames:
                 data = sock.recv(1 << 16)
                 if not data:

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import collections
 from pathlib import Path
+from typing import cast
 
 import msgspec
 import uvloop
@@ -87,7 +88,8 @@ class Connection(asyncio.Protocol):
         self.decoder = FrameDecoder()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
+        # A TCP connection's; uvloop's transports do not subclass asyncio.Transport, so isinstance cannot tell.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         try:

@@ -20,6 +20,8 @@ class Failover(Write):
         # leader just before it died. A write sent after the kill can only have been served by a new leader.
         # (Measuring instead to the end of the longest gap after the kill counted any later stall of the
         # cluster, once failover took less time than that stall.)
+        if killed_at is None:
+            raise RuntimeError("the leader was not killed during the measured window")
         after = [end for start, end in zip(latencies.starts, latencies.ends, strict=True) if start > killed_at]
         recovered = min(after, default=latencies.window_end)
         outage = latencies.overlapping(killed_at, recovered)

@@ -10,7 +10,7 @@ from . import KEYS, Kind, Op, Workload, key
 class Write(Workload):
     name = "write"
     summary = "put, uniform keys"
-    default_clients = (1, 16, 64, 256)
+    default_clients: tuple[int, ...] = (1, 16, 64, 256)
 
     def next_op(self, rng: random.Random) -> Op:
         return Kind.PUT, key(rng.randrange(KEYS))

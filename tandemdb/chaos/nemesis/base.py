@@ -11,9 +11,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from ...client import Client
 from ..cluster import ChaosCluster
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -45,7 +48,7 @@ class Context:
         """A client for membership and leadership operations (close it)."""
         return Client([s.client for s in self.cluster.nodes.values()], timeout=10.0)
 
-    def fault(self, nemesis: str, kind: str, targets: list[int], detail: str = "", **state) -> Fault:
+    def fault(self, nemesis: str, kind: str, targets: list[int], detail: str = "", **state: Any) -> Fault:
         return Fault(nemesis, kind, sorted(targets), self.clock(), detail=detail, state=state)
 
 
@@ -68,7 +71,7 @@ def majority(n: int) -> int:
     return n // 2 + 1
 
 
-def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.1) -> object:
+def wait_until(predicate: Callable[[], T], timeout: float, interval: float = 0.1) -> T:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

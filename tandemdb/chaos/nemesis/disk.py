@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..cluster import ChaosCluster
 from .base import Context, Fault, Nemesis, wait_until
 
 _SEGMENT_HEADER = 64
@@ -146,7 +147,7 @@ class Disk(Nemesis):
                 ctx.cluster.start(node_id)
 
 
-def _outcome(cluster, node_id: int) -> tuple[str, int] | None:
+def _outcome(cluster: ChaosCluster, node_id: int) -> tuple[str, int] | None:
     """("exited", status) if the node stopped, ("up", 0) once it answers, None while it does neither."""
     code = cluster.returncode(node_id)
     if code is not None:
@@ -154,7 +155,7 @@ def _outcome(cluster, node_id: int) -> tuple[str, int] | None:
     return ("up", 0) if cluster.node_status(node_id, timeout=0.5) is not None else None
 
 
-def _error(cluster, node_id: int) -> str:
+def _error(cluster: ChaosCluster, node_id: int) -> str:
     lines = [line for line in cluster.log_tail(node_id, 30).splitlines() if line.strip()]
     errors = [line for line in lines if "Error" in line]
     return (errors or lines or ["no output"])[-1].strip()[:300]

@@ -78,7 +78,7 @@ def restore_membership(ctx: Context) -> list[int]:
 def _members(client: Client) -> dict[int, bool]:
     """Member id -> whether it is a learner, retried until the cluster answers."""
 
-    def attempt():
+    def attempt() -> dict[int, bool] | None:
         try:
             return {m.member.id: m.learner for m in client.member_list().members}
         except TandemError:

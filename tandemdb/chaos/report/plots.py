@@ -4,10 +4,14 @@ the faults are shaded, one colour per nemesis family."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+
+from ...checker.history import Op
 
 STATUS_COLORS = {"ok": "#2a9d5c", "fail": "#d62828", "info": "#f4a259"}
 MARKERS = "o^sDvP*X"
@@ -23,7 +27,7 @@ FAULT_COLORS = {
 }
 
 
-def latency(ops, faults: list[dict], path: Path) -> None:
+def latency(ops: Sequence[Op], faults: list[dict], path: Path) -> None:
     fig = Figure(figsize=(12, 5.5), dpi=100)
     ax = fig.add_subplot()
     kinds = sorted({op.f for op in ops})
@@ -47,7 +51,7 @@ def latency(ops, faults: list[dict], path: Path) -> None:
     _finish(fig, ax, faults, "Latency of each op (by invocation time)", path)
 
 
-def rate(ops, faults: list[dict], path: Path, bucket_s: float = 1.0) -> None:
+def rate(ops: Sequence[Op], faults: list[dict], path: Path, bucket_s: float = 1.0) -> None:
     fig = Figure(figsize=(12, 5.5), dpi=100)
     ax = fig.add_subplot()
     series: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -65,8 +69,8 @@ def rate(ops, faults: list[dict], path: Path, bucket_s: float = 1.0) -> None:
     _finish(fig, ax, faults, "Throughput", path)
 
 
-def _finish(fig: Figure, ax, faults: list[dict], title: str, path: Path) -> None:
-    families = {}
+def _finish(fig: Figure, ax: Axes, faults: list[dict], title: str, path: Path) -> None:
+    families: dict[str, str] = {}
     for fault in faults:
         color = FAULT_COLORS.get(fault["nemesis"], "#999999")
         end = fault["end"] if fault["end"] is not None else fault["start"]

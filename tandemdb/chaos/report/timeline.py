@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
+from ...checker.history import Op
 from .plots import FAULT_COLORS, STATUS_COLORS
 
 MAX_OPS = 20_000
@@ -15,7 +17,7 @@ LANE_PX = 16
 LEFT_PX = 90
 
 
-def write(ops, results: dict, path: Path) -> None:
+def write(ops: Sequence[Op], results: dict, path: Path) -> None:
     flagged = set(results["checker"].get("ops", []))
     shown = [op for op in ops if op.id in flagged] + [op for op in ops if op.id not in flagged]
     shown = sorted(shown[:MAX_OPS], key=lambda op: op.id)
@@ -87,7 +89,7 @@ def _bar(start: float, length: float, lane: int, color: str, tip: str, scale: fl
     )
 
 
-def _describe(op) -> str:
+def _describe(op: Op) -> str:
     parts = [f"op {op.id} process {op.process}: {op.f}"]
     if op.key is not None:
         parts.append(f"key {op.key}")

@@ -16,9 +16,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ...checker.history import Op
+from ...checker.history import Op, Recorder
 from ...checker.list_append import Txn, check
-from ...kv.commands import MOD, Compare, Put, Range
+from ...kv.commands import MOD, Compare, Put, Range, RequestOp
+from ...kv.results import RangeResult
+from ..cluster import ChaosCluster
 from .base import Refused, Workload
 
 ACTIVE_KEYS = 4
@@ -37,8 +39,8 @@ def encode(values: list[int]) -> bytes:
 class Append(Workload):
     name = "append"
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, cluster: ChaosCluster, recorder: Recorder, seed: int) -> None:
+        super().__init__(cluster, recorder, seed)
         self.keys_made = 0
         self.active = [self._new_key() for _ in range(ACTIVE_KEYS)]
         self.appends_to: dict[str, int] = {k: 0 for k in self.active}
@@ -57,7 +59,7 @@ class Append(Workload):
         return key, value
 
     def invoke(self, rng: random.Random, process: int) -> tuple[Op, bool]:
-        mops = []
+        mops: list[list[Any]] = []
         for _ in range(rng.randint(1, 4)):
             slot = rng.randrange(len(self.active))
             if rng.random() < 0.5:
@@ -81,7 +83,7 @@ class Append(Workload):
             kvs = (await client.get(key)).kvs
             current[key] = decode(kvs[0].value) if kvs else []
             compares.append(Compare(key.encode(), MOD, "==", kvs[0].mod_revision if kvs else 0))
-        ops = []
+        ops: list[RequestOp] = []
         for f, key, value in mops:
             if f == "r":
                 ops.append(Range(key.encode()))
@@ -94,6 +96,7 @@ class Append(Workload):
         out = []
         for (f, key, value), response in zip(mops, result.responses, strict=True):
             if f == "r":
+                assert isinstance(response, RangeResult)  # the answer to the Range sent for this read
                 kvs = response.kvs
                 value = decode(kvs[0].value) if kvs else []
             out.append([f, key, value])

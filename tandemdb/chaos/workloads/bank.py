@@ -15,6 +15,7 @@ from typing import Any
 
 from ...checker.bank import BankRead, check
 from ...checker.history import Op
+from ...client import AsyncClient
 from ...kv.commands import MOD, Compare, Put
 from .base import Refused, Workload
 
@@ -75,7 +76,7 @@ class Bank(Workload):
             raise Refused("an account changed since it was read")
         return None
 
-    async def _read(self, client) -> dict[str, int]:
+    async def _read(self, client: AsyncClient) -> dict[str, int]:
         return {kv.key.decode(): int(kv.value) for kv in (await client.get(PREFIX, prefix=True)).kvs}
 
     async def final(self) -> bool:

@@ -142,7 +142,7 @@ class Workload:
         self.recorder.ok(op, output)
         return True
 
-    async def final_reads(self, read, timeout: float = 60.0) -> bool:
+    async def final_reads(self, read: Callable[[], Awaitable[bool]], timeout: float = 60.0) -> bool:
         """Run ``read()`` (which records one op) until one succeeds or ``timeout`` passes."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

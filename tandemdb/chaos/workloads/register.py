@@ -18,9 +18,10 @@ from typing import Any
 
 import msgspec
 
-from ...checker.history import Op
+from ...checker.history import Op, Recorder
 from ...checker.linearizability import CheckResult, check, describe
 from ...kv.commands import VALUE, VERSION, Compare, Put
+from ..cluster import ChaosCluster
 from .base import Workload
 
 ACTIVE_KEYS = 3
@@ -31,8 +32,8 @@ PREFIX = "chaos/register/"
 class Register(Workload):
     name = "register"
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, cluster: ChaosCluster, recorder: Recorder, seed: int) -> None:
+        super().__init__(cluster, recorder, seed)
         self.keys_made = 0
         self.active = [self._new_key() for _ in range(ACTIVE_KEYS)]
         self.ops_on = {k: 0 for k in self.active}
@@ -65,6 +66,7 @@ class Register(Workload):
 
     async def run(self, op: Op, rng: random.Random) -> Any:
         key = op.key
+        assert key is not None  # invoke gives every op a key
         if op.f == "read":
             kvs = (await self.clients.at(op.node).get(key)).kvs
             value = int(kvs[0].value) if kvs else None
