@@ -26,7 +26,7 @@ from ..errors import StorageError
 from ..record import WriteBatch
 from ..wal import WAL
 
-OnDone = Callable[[BaseException | None], None]
+OnDone = Callable[[BaseException | None], object]  # its result is ignored (a loop.call_soon_threadsafe handle, say)
 OnSync = Callable[[float, int, int], None]  # (fsync seconds, records, bytes) of one commit round
 
 _log = logging.getLogger(__name__)
