@@ -119,7 +119,8 @@ class FakeGateway:
     def _MemberAdd(self, op: MemberAdd) -> Reply:
         member = op.member
         if not member.id:
-            member = Member(max(self.members) + 1, member.peer, member.client, member.http, member.region, member.zone)
+            next_id = max(self.members, default=0) + 1  # the fuzz may have removed every member
+            member = Member(next_id, member.peer, member.client, member.http, member.region, member.zone)
         self.members[member.id] = MemberStatus(member, op.learner)
         return MemberResult(member, list(self.members.values()))
 
