@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ..client import AsyncClient
-from ..server.local_cluster import LocalCluster
+from ..tools.local_cluster import LocalCluster
 from .cpu import CpuMeter
 
 NODES = 3
@@ -57,6 +57,16 @@ def _settled(cluster: LocalCluster, groups: int, quiesce: bool) -> bool:
     return True
 
 
+def _pids(cluster: LocalCluster) -> list[int]:
+    pids = []
+    for node_id in cluster.nodes:
+        pid = cluster.pid(node_id)
+        if pid is None:
+            raise RuntimeError(f"node {node_id} is not running")
+        pids.append(pid)
+    return pids
+
+
 def measure(groups: int, seconds: float, quiesce: bool, root: Path) -> dict:
     cluster = _Cluster.create(root, NODES, log_level="warning")
     cluster.quiesce_ticks = 3 if quiesce else 0
@@ -71,7 +81,7 @@ def measure(groups: int, seconds: float, quiesce: bool, root: Path) -> dict:
                 raise RuntimeError(f"{groups} groups did not settle in {SETTLE_TIMEOUT_S:.0f} s")
             time.sleep(0.5)
         time.sleep(1.0)  # the last quiesce heartbeats and their answers
-        meter = CpuMeter([cluster.pid(i) for i in cluster.nodes])
+        meter = CpuMeter(_pids(cluster))
         before, started = meter.sample(), time.monotonic()
         time.sleep(seconds)
         cpu, wall = meter.sample() - before, time.monotonic() - started

@@ -10,8 +10,6 @@ import asyncio
 from collections.abc import Sequence
 from typing import Self, TypeVar
 
-import msgspec
-
 from ..kv.commands import (
     Compact,
     Compare,
@@ -191,7 +189,7 @@ class AsyncClient:
         """Create Raft group ``group`` replicated by ``members`` on each of this client's endpoints (which must
         be those members' nodes). Low-level: normally the placement driver creates groups."""
         for endpoint in self._cluster.endpoints:
-            _result(await self._cluster.call_at(endpoint, GroupCreate(group, members)))
+            _result(await self._cluster.call_at(endpoint, GroupCreate(group, members)), OkResult)
 
     async def move_leader(self, target: int) -> OkResult:
         return await self._read(MoveLeader(target), OkResult)

@@ -129,10 +129,10 @@ class _NodeCollector:
     def collect(self) -> Iterator[Metric]:
         node = self.node
         me = node.cfg.member
-        info = GaugeMetricFamily("tandem_server_info", "This node: id, version and placement labels.",
-                                 labels=["node_id", "version", "region", "zone"])
-        info.add_metric([str(me.id), __version__, me.region, me.zone], 1)
-        yield info
+        node_info = GaugeMetricFamily("tandem_server_info", "This node: id, version and placement labels.",
+                                      labels=["node_id", "version", "region", "zone"])
+        node_info.add_metric([str(me.id), __version__, me.region, me.zone], 1)
+        yield node_info
         g = {name: GaugeMetricFamily(name, doc, labels=["group"]) for name, doc in _GROUP_GAUGES.items()}
         c = {name: CounterMetricFamily(name, doc, labels=["group"]) for name, doc in _GROUP_COUNTERS.items()}
         for group in node.groups.values():

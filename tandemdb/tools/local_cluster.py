@@ -134,7 +134,7 @@ class LocalCluster:
     def create(
         cls, root: str | os.PathLike, nodes: int = 3, *, base_port: int | None = None, region: str = "local",
         timing: Timing | None = None, cluster_id: int = 1, log_level: str = "info",
-    ) -> LocalCluster:
+    ) -> Self:
         """A new layout of ``nodes`` nodes (saved to ``cluster.json``; nothing is started). With ``base_port``
         node k (0-based) listens on base_port+3k (client), +1 (peer), +2 (http); otherwise on free ports."""
         root = Path(root)
@@ -151,7 +151,7 @@ class LocalCluster:
         return self
 
     @classmethod
-    def load(cls, root: str | os.PathLike, *, log_level: str = "info") -> LocalCluster:
+    def load(cls, root: str | os.PathLike, *, log_level: str = "info") -> Self:
         root = Path(root)
         try:
             raw = json.loads((root / LAYOUT_FILE).read_text())

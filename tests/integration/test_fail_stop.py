@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from integration_harness import WAIT_S, Writer, wait_until
-
 from tandemdb.chaos.cluster import ChaosCluster
 from tandemdb.chaos.net import LoopbackNet
 from tandemdb.client import Client

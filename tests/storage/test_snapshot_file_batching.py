@@ -3,9 +3,8 @@ writer (the commit thread, in the server) writes and syncs the file before the r
 
 from __future__ import annotations
 
-from wal_harness import DATA, entries, open_node, states
-
 from tandemdb.raft.types import ConfState
+from wal_harness import DATA, entries, open_node, states
 
 
 def test_a_snapshot_file_is_written_with_its_batch_not_when_taken(sim_disk):
