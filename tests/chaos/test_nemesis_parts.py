@@ -126,7 +126,7 @@ def test_debug_faults_bump_the_clock_once_per_new_seq(tmp_path):
     faults, loop = _faults(tmp_path, {"clock_bump": {"seq": 1, "ms": 500}})
     bumps = []
     try:
-        faults.start(bumps.append)
+        faults.start(bumps.append, lambda: None)
         faults.load()
         assert bumps == []  # the bump already in the file at start is not replayed
         path = tmp_path / "faults.json"
