@@ -23,6 +23,7 @@ from .commands import (
     prefix_end,
 )
 from .leases import LeaseInfo
+from .machine import KVMachine
 from .results import (
     CompactResult,
     DeleteRangeResult,
@@ -41,7 +42,6 @@ from .results import (
     Result,
     TxnResult,
 )
-from .machine import KVMachine
 from .store import KVStore
 from .validate import MAX_KEY_BYTES, MAX_TXN_OPS, MAX_VALUE_BYTES
 

@@ -34,7 +34,7 @@ from .results import (
     Result,
 )
 from .store import KVStore
-from .validate import Rejected, check_key, check_lease_grant, check_put, check_range, check_txn
+from .validate import Rejected, check_key, check_lease_grant, check_put, check_txn
 
 _CHECKS = {
     Put: lambda m, c: check_put(c, m.store.max_value_bytes),
@@ -72,7 +72,7 @@ class KVMachine:
         return self.store.apply(cmds)  # type: ignore[arg-type]
 
     def read(self, op: Range | LeaseList) -> Result | LeaseListResult:
-        if type(op) is LeaseList:
+        if isinstance(op, LeaseList):
             return LeaseListResult([info.id for info in self.store.leases()])
         return self.store.range(op)
 
@@ -95,7 +95,7 @@ class KVMachine:
         self.leases.clear()
 
     def leader_applied(self, cmds: list[WriteCommand], results: list[Result], now: int) -> None:
-        for cmd, result in zip(cmds, results):
+        for cmd, result in zip(cmds, results, strict=True):
             if isinstance(result, LeaseGrantResult):
                 self.leases.start(result.id, result.ttl_s, now)
             elif isinstance(cmd, LeaseRevoke) and isinstance(result, (LeaseRevokeResult, ErrorResult)):

@@ -10,7 +10,9 @@ Objects returned (key versions, events) are shared with the store: treat them as
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from operator import eq, gt, lt, ne
+from typing import Any
 
 from . import snapshot as snap
 from .commands import (
@@ -78,7 +80,7 @@ class KVStore:
     def __init__(self, *, max_value_bytes: int = MAX_VALUE_BYTES, max_txn_ops: int = MAX_TXN_OPS) -> None:
         self.max_value_bytes = max_value_bytes
         self.max_txn_ops = max_txn_ops
-        self._handlers = {
+        self._handlers: dict[type, Callable[[Any, int], Result]] = {
             Put: self._apply_put,
             DeleteRange: self._apply_delete_range,
             Txn: self._apply_txn,
@@ -157,7 +159,7 @@ class KVStore:
         succeeded = all(self._compare(c) for c in cmd.compares)
         ops = cmd.success if succeeded else cmd.failure
         prevs = [self._check_op_state(op) for op in ops]
-        responses = [self._run_op(op, prev, revision) for op, prev in zip(ops, prevs)]
+        responses = [self._run_op(op, prev, revision) for op, prev in zip(ops, prevs, strict=True)]
         for response in responses:
             response.revision = self._revision  # reads and no-op deletes ran before the txn's last change
         return TxnResult(self._revision, succeeded, responses)
@@ -222,18 +224,21 @@ class KVStore:
 
     # Changing keys.
 
-    def _run_op(self, op: RequestOp, prev: KeyValue | None, revision: int) -> Result:
-        if type(op) is Put:
+    def _run_op(
+        self, op: RequestOp, prev: KeyValue | None, revision: int
+    ) -> RangeResult | PutResult | DeleteRangeResult:
+        if isinstance(op, Put):
             self._put(op, revision, prev)
             return PutResult(revision, prev if op.prev_kv else None)
-        if type(op) is DeleteRange:
+        if isinstance(op, DeleteRange):
             return self._delete_range(op, revision)
         return self._range(op)
 
     def _put(self, op: Put, revision: int, prev: KeyValue | None) -> None:
         key = op.key
-        value = prev.value if op.ignore_value else op.value
-        lease = prev.lease if op.ignore_lease else op.lease
+        # ``ignore_*`` on a missing key was refused by the checks (``_check_put_state``).
+        value = prev.value if op.ignore_value and prev is not None else op.value
+        lease = prev.lease if op.ignore_lease and prev is not None else op.lease
         if prev is None:
             versions = self._versions.get(key) or self._index.create(key)
             kv = KeyValue(key, value, revision, revision, 1, lease)

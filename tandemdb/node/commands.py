@@ -47,7 +47,7 @@ class EntryCodec:
     """Encodes and decodes a group's entries for one kind of state machine."""
 
     def __init__(self, command_type: Any) -> None:
-        self.decode = msgspec.msgpack.Decoder(list[Proposal[command_type | DriverCommand]]).decode  # type: ignore[valid-type]
+        self.decode = msgspec.msgpack.Decoder(list[Proposal[command_type | DriverCommand]]).decode
 
 
 encode = msgspec.msgpack.Encoder().encode

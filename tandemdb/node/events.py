@@ -25,7 +25,8 @@ def leader_event(group: int, term: int, leader: int) -> NodeEvent:
 
 
 def membership_event(group: int, term: int, cc: ConfChange, cs: ConfState) -> NodeEvent:
-    changes = ", ".join(f"{_VERBS.get(c.type, c.type)} {c.node_id}" for c in cc.changes) or "leave joint config"
+    verbs = [f"{_VERBS.get(ConfChangeType(c.type), str(c.type))} {c.node_id}" for c in cc.changes]
+    changes = ", ".join(verbs) or "leave joint config"
     voters = ",".join(map(str, sorted(cs.voters))) or "-"
     learners = ",".join(map(str, sorted(cs.learners))) or "-"
     return NodeEvent("membership", group, term, f"group {group}: {changes}; voters {voters}, learners {learners}")

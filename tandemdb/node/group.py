@@ -16,7 +16,18 @@ from ..raft.bugs import BUGS as RAFT_BUGS
 from ..raft.config import Config, ReadOnlyOption, Rng
 from ..raft.errors import ProposalDroppedError
 from ..raft.rawnode import RawNode, Ready
-from ..raft.types import ConfChange, ConfChangeType, Entry, EntryType, Message, MessageType, Role, Snapshot, SoftState
+from ..raft.types import (
+    ConfChange,
+    ConfChangeType,
+    ConfState,
+    Entry,
+    EntryType,
+    Message,
+    MessageType,
+    Role,
+    Snapshot,
+    SoftState,
+)
 from ..state_machine import MachineStats, StateMachine
 from ..storage.group_storage import GroupStorage
 from ..wire.client_api import Error, ErrorKind, Member, MemberStatus, SnapshotResult, SnapshotSave
@@ -122,7 +133,7 @@ class Group:
         return self.rn.raft.lead
 
     @property
-    def conf_state(self):
+    def conf_state(self) -> ConfState:
         return self.membership.conf_state
 
     def info(self) -> GroupInfo:
@@ -319,7 +330,7 @@ class Group:
             if waiters is not None:
                 invariant(len(waiters) == len(results), f"group {self.group}: entry {e.index} has "
                           f"{len(results)} results for {len(waiters)} waiters")
-                for waiter, result in zip(waiters, results):
+                for waiter, result in zip(waiters, results, strict=True):
                     self.out.reply(waiter, result)
 
     def _apply_proposals(self, proposals: list[gc.Proposal]) -> list[Any]:
@@ -358,7 +369,7 @@ class Group:
         cmds = [proposals[i].cmd for i in run]
         outcome, changes = self.sm.apply(cmds)
         invariant(len(outcome) == len(cmds), f"group {self.group}: {len(outcome)} results for {len(cmds)} commands")
-        for i, result in zip(run, outcome):
+        for i, result in zip(run, outcome, strict=True):
             results[i] = result
             p = proposals[i]
             if p.client_id:
@@ -376,7 +387,7 @@ class Group:
             # configuration lacks the receiver, and the last one may predate this change.
             self._save_snapshot(e.index)
 
-    # -- snapshots ------------------------------------------------------------------------------------------------------
+    # -- snapshots -----------------------------------------------------------------------------------------------------
     def group_state(self) -> bytes:
         state = gc.GroupState(self.sm.snapshot(), self.membership.table(), self.sessions.snapshot())
         return gc.encode(state)
@@ -418,7 +429,7 @@ class Group:
         """Every request still waiting here; they are dropped (the node is failing)."""
         return self.proposals.take_all() + self.reads.take_all() + self.membership.take_all()
 
-    # -- time and leadership ---------------------------------------------------------------------------------------------
+    # -- time and leadership -------------------------------------------------------------------------------------------
     def step(self, gm: GroupMessage) -> None:
         """A peer's message. Anything but a heartbeat response wakes a quiet group; a quiesce heartbeat from the
         leader puts a follower that holds every committed entry to sleep."""
@@ -473,7 +484,8 @@ class Group:
         raft = self.rn.raft
         for peer in sorted(raft.tracker.progress):
             if peer != self.cfg.id:
-                hb = Message(type=MessageType.HEARTBEAT, to=peer, frm=self.cfg.id, term=raft.term, commit=raft.log.committed)
+                hb = Message(type=MessageType.HEARTBEAT, to=peer, frm=self.cfg.id, term=raft.term,
+                             commit=raft.log.committed)
                 self.out.quiesce.append(hb)
         self.quiesced = True
         return True

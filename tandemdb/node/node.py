@@ -29,6 +29,7 @@ from ..storage.record import WriteBatch
 from ..wire.client_api import (
     Error,
     ErrorKind,
+    GroupCreate,
     Member,
     MemberAdd,
     MemberList,
@@ -44,7 +45,6 @@ from ..wire.client_api import (
     StatusResult,
     WatchCancel,
     WatchCreate,
-    GroupCreate,
 )
 from ..wire.peer import GroupMessage
 from . import commands as gc
@@ -58,7 +58,6 @@ from .shards import ShardMap
 from .tracing import TracePoint
 from .waiters import Waiter
 from .watches import WatchHub
-
 
 LIVENESS_GROUP = 0  # peer messages of group 0 are the node's own liveness heartbeats (``Node._liveness``)
 
@@ -165,7 +164,7 @@ class Node:
         for g in self.groups.values():
             g.tracing = on
 
-    # -- events ---------------------------------------------------------------------------------------------------------
+    # -- events --------------------------------------------------------------------------------------------------------
     def tick(self) -> None:
         self.now += 1
         self._liveness()
@@ -227,7 +226,8 @@ class Node:
     def persisted(self, token: int, error: BaseException | None) -> None:
         """The writes of ``Output.persist == token`` are durable (or failed with ``error``)."""
         invariant(bool(self._inflight) and token == min(self._inflight),
-                  f"node {self.cfg.id}: write {token} reported durable out of order (in flight: {sorted(self._inflight)})")
+                  f"node {self.cfg.id}: write {token} reported durable out of order "
+                  f"(in flight: {sorted(self._inflight)})")
         groups = self._inflight.pop(token)
         if error is not None:
             self._fail(error)
@@ -335,7 +335,7 @@ class Node:
             return g.change_membership(remove_change(op.id), waiter, op.id)
         return g.promotion_error(op.id) or g.change_membership(add_change(op.id, False, None), waiter, op.id)
 
-    # -- what the shell asks ----------------------------------------------------------------------------------------------
+    # -- what the shell asks -------------------------------------------------------------------------------------------
     def drain(self) -> Output:
         """End of a loop turn: propose what was queued, collect every group's writes, messages and replies."""
         if self.failed is not None:
@@ -453,7 +453,7 @@ class Node:
     def reply(self, waiter: Waiter, reply: Any) -> None:
         self._out.replies.append((waiter.conn, Response(waiter.req, reply)))
 
-    # -- tracing (only while ``tracing`` is on) ---------------------------------------------------------------------------
+    # -- tracing (only while ``tracing`` is on) ------------------------------------------------------------------------
     def take_traces(self) -> list[TracePoint]:
         """The trace points noted since the last call (or ``drain``), so the shell can time them promptly."""
         points, self._out.traces = self._out.traces, []

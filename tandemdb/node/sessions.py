@@ -40,7 +40,7 @@ class SessionTable:
     def __init__(self, result_type: Any) -> None:
         self._records: dict[int, tuple[int, Any, int]] = {}  # client id -> (last seq, its result, epoch)
         self.epoch = 0
-        self._decode = msgspec.msgpack.Decoder(SessionsState[result_type | Error]).decode  # type: ignore[valid-type]
+        self._decode = msgspec.msgpack.Decoder(SessionsState[result_type | Error]).decode
 
     def __len__(self) -> int:
         return len(self._records)

@@ -18,7 +18,7 @@ a slow follower's ack still ends its ``replicate`` span; at most ``MAX_TRACED`` 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from ..raft.rawnode import Ready
 from ..raft.types import Entry, Message, MessageType
@@ -27,7 +27,8 @@ from ..wire.peer import GroupMessage
 MAX_TRACED = 1024
 
 
-class TracePoint(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class TracePoint:
     traceparent: str
     step: str
     group: int
@@ -72,7 +73,7 @@ class EntryTraces:
         """The traced entries an append carries, for ``GroupMessage.traces``; notes them as sent."""
         if m.type != MessageType.APP:
             return None
-        out = []
+        out: list[tuple[int, str]] = []
         for i in self._each_in(m.entries):
             self._note("sent", i, m.to)
             out.extend((i, tp) for tp in self.entries[i][1])

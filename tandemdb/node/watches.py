@@ -61,7 +61,7 @@ class WatchHub:
 
     def publish(self, group: int, events: list[Event], revision: int) -> list[tuple[int, WatchEvents]]:
         """Events just applied in ``group`` -> (conn, response) for every watcher they concern."""
-        out = []
+        out: list[tuple[int, WatchEvents]] = []
         for w in self._by_key.values():
             if w.group != group:
                 continue

@@ -13,12 +13,14 @@ import random
 import signal
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 
 from aiohttp import web
 
 from ..node import Node
-from ..storage import GroupCommitter, NodeStorage, SpareSegments
+from ..storage import NodeStorage
 from ..storage.disk import RealDisk
+from ..storage.threads import GroupCommitter, SpareSegments
 from ..wire.client_api import Request, Response
 from ..wire.peer import GroupMessage
 from .client_listener import ClientListener
@@ -140,7 +142,7 @@ class Server:
             self._failed = error
             self.loop.create_task(self._close())
 
-    def _core(self, event, *args) -> None:
+    def _core(self, event: Callable[..., object], *args: object) -> None:
         """Feed the node core one event. Every entry point goes through here: an exception means the core is
         broken (a bug, a broken invariant), so the process stops at once and loudly (fail-stop); a node that
         went on with a half-applied turn could answer wrongly or hang, and the others replace a dead one."""
@@ -153,7 +155,7 @@ class Server:
                           exc_info=True)
             self._fail(CoreFailure(f"the node core failed: {type(e).__name__}: {e}"))
 
-    # -- events ----------------------------------------------------------------------------------------------------------
+    # -- events --------------------------------------------------------------------------------------------------------
     def _tick(self) -> None:
         self._core(self.node.tick)
         self._kick()
@@ -204,7 +206,7 @@ class Server:
             self._core(self.node.persisted, token, error)
         self._kick()
 
-    # -- the turn ----------------------------------------------------------------------------------------------------------
+    # -- the turn ------------------------------------------------------------------------------------------------------
     def _kick(self) -> None:
         if not self._turn_scheduled and self._failed is None and not self._closed:
             self._turn_scheduled = True
@@ -226,7 +228,7 @@ class Server:
         self.obs.turn(out)
         for to, msgs in out.messages.items():
             self.peers.send(to, msgs)
-        if out.persist:
+        if out.persist and out.batch is not None:
             token, loop = out.persist, self.loop
             self.committer.submit(out.batch, lambda err: loop.call_soon_threadsafe(self._on_persisted, token, err))
         if out.replies:

@@ -10,8 +10,6 @@
 The on-disk format, the recovery rules and how to rebuild a damaged node are described in ``docs/storage.md``.
 """
 
-from typing import TYPE_CHECKING
-
 from .disk import Disk, File, RealDisk
 from .errors import (
     ClusterIdMismatchError,
@@ -51,17 +49,3 @@ __all__ = [
     "WriteBatch",
     "WrongDataDirError",
 ]
-
-# Transitional, until ``tandemdb/server/server.py`` imports ``GroupCommitter`` and ``SpareSegments`` from
-# ``tandemdb.storage.threads``: resolved on first use, so that importing this package still imports no thread.
-# Not in ``__all__``; new code imports them from ``tandemdb.storage.threads``.
-if TYPE_CHECKING:
-    from .threads import GroupCommitter as GroupCommitter, SpareSegments as SpareSegments
-
-
-def __getattr__(name: str) -> object:
-    if name in ("GroupCommitter", "SpareSegments"):
-        from . import threads
-
-        return getattr(threads, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -71,7 +71,7 @@ class GroupStorage(MemoryStorage):
         self._hard_state_lsn = self._node._log(RecordKind.HARD_STATE, self.group, encode(hs))
         self.hard_state = hs
 
-    def append(self, entries: Sequence[Entry]) -> None:  # type: ignore[override]
+    def append(self, entries: Sequence[Entry]) -> None:
         """Append ``entries``; appending at index i drops the entries from i on (a conflicting suffix)."""
         # The hot path: one encode and one record for the whole list.
         if not entries:

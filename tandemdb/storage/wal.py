@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 from .disk import Disk, File
 from .errors import CorruptionError, LogFailedError, StorageError, disk_full_as_error
 from .record import HEADER, WriteBatch
-from .snapshot_file import write_snapshot_file
 from .segment import (
     SEGMENT_HEADER_SIZE,
     OnRecord,
@@ -35,9 +34,17 @@ from .segment import (
     scan_records,
     segment_name,
 )
+from .snapshot_file import write_snapshot_file
 
-if TYPE_CHECKING:
-    from .spare_segments import SpareSegments
+
+class Spares(Protocol):
+    """Who prepares the next segment ahead of time (``storage.threads.SpareSegments``; none in the simulator)."""
+
+    def request(self) -> None:
+        """The current segment is half full: prepare the next one."""
+
+    def take(self, size: int) -> tuple[File, str] | None:
+        """A prepared segment of at least ``size`` bytes (open file, temporary path), if one is ready."""
 
 DEFAULT_SEGMENT_SIZE = 16 << 20
 
@@ -72,7 +79,7 @@ class WAL:
         self._release_lsn = 0  # segments holding only records below this may go, once synced
         self._obsolete: list[str] = []  # files to remove once synced
         self._failure: BaseException | None = None
-        self.spares: SpareSegments | None = None  # set while a SpareSegments thread serves this log
+        self.spares: Spares | None = None  # set while a SpareSegments thread serves this log
 
     @classmethod
     def open(

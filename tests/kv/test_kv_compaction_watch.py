@@ -3,6 +3,7 @@ duplicate, prev kv, resuming, the events ``apply`` returns)."""
 
 from __future__ import annotations
 
+from kv_helpers import one
 from tandemdb.kv import (
     Compact,
     CompactResult,
@@ -17,9 +18,6 @@ from tandemdb.kv import (
     Range,
     Txn,
 )
-
-from kv_helpers import one
-
 
 
 def history() -> KVStore:

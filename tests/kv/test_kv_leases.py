@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kv_helpers import one
 from tandemdb.kv import (
     DeleteRange,
     ErrorCode,
@@ -17,9 +18,6 @@ from tandemdb.kv import (
     Range,
     Txn,
 )
-
-from kv_helpers import one
-
 
 
 def test_grant_does_not_change_the_revision():

@@ -3,8 +3,7 @@ txns, compactions and snapshot restores: latest reads, reads at past revisions a
 
 from __future__ import annotations
 
-from hypothesis import settings
-from hypothesis import strategies as st
+from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tandemdb.kv import (

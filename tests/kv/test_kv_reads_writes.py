@@ -3,6 +3,7 @@ versions and generations, reads at past revisions."""
 
 from __future__ import annotations
 
+from kv_helpers import one
 from tandemdb.kv import (
     DeleteRange,
     DeleteRangeResult,
@@ -16,9 +17,6 @@ from tandemdb.kv import (
     RangeResult,
     prefix_end,
 )
-
-from kv_helpers import one
-
 
 
 def keys(result: RangeResult) -> list[bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kv_helpers import one
 from tandemdb.kv import (
     Compare,
     DeleteRange,
@@ -17,9 +18,6 @@ from tandemdb.kv import (
     Txn,
     TxnResult,
 )
-
-from kv_helpers import one
-
 
 
 @pytest.fixture

@@ -102,7 +102,7 @@ class Cluster:
     def heal(self) -> None:
         self.cut.clear()
 
-    # -- requests -------------------------------------------------------------------------------------------------------
+    # -- requests ------------------------------------------------------------------------------------------------------
     def send(self, node_id: int, op, conn: int = 1, **kw) -> int:
         self.next_req += 1
         self.nodes[node_id].request(conn, Request(self.next_req, op, **kw))

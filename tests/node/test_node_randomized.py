@@ -114,7 +114,8 @@ def run(seed: int, ticks: int = 500, bugs: frozenset[str] = frozenset()) -> tupl
                 continue
             for r in replies:
                 if isinstance(r, Error):
-                    assert r.kind in (ErrorKind.NOT_LEADER, ErrorKind.NO_LEADER, ErrorKind.UNAVAILABLE, ErrorKind.TIMEOUT)
+                    retryable = (ErrorKind.NOT_LEADER, ErrorKind.NO_LEADER, ErrorKind.UNAVAILABLE, ErrorKind.TIMEOUT)
+                    assert r.kind in retryable
                     cl.target = r.leader if r.leader in c.nodes else rng.choice([1, 2, 3])
                     cl.reqs.add(c.send(cl.target, cl.request, conn=cl.id, **cl.session))  # same session: applied once
                     break
