@@ -95,6 +95,7 @@ class Node:
         self.peers: dict[int, str] = dict(peers or {})
         self.stopping = False
         self.failed: BaseException | None = None  # set when the log could not be written
+        self.snapshots_saved = 0  # by every group, when a write made them due (the shell times them apart)
         self._out = Output()
         self._token = 0
         self._inflight: dict[int, list[Group]] = {}  # persist token -> the groups whose Ready it makes durable
@@ -233,7 +234,9 @@ class Node:
             self._fail(error)
             return
         for g in groups:
+            saved = g.stats.snapshots_saved
             g.finish()
+            self.snapshots_saved += g.stats.snapshots_saved - saved
             self._touched(g)
 
     def _fail(self, error: BaseException) -> None:

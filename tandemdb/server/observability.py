@@ -120,20 +120,17 @@ class Observability:
     @contextlib.contextmanager
     def applying(self) -> Iterator[None]:
         """Time ``Node.persisted``: applying what a sync made durable, and any snapshot that followed."""
-        saved = self._snapshots_saved()
+        saved = self.node.snapshots_saved
         started = time.perf_counter()
         yield
         seconds = time.perf_counter() - started
-        (self.metrics.snapshot if self._snapshots_saved() != saved else self.metrics.apply).observe(seconds)
+        (self.metrics.snapshot if self.node.snapshots_saved != saved else self.metrics.apply).observe(seconds)
         self.traces()
 
     # -- internals ----------------------------------------------------------------------------------------------------
     def _synced(self, seconds: float, records: int, nbytes: int) -> None:
         self.metrics.synced(seconds, records, nbytes)
         self.series.fsync(seconds)
-
-    def _snapshots_saved(self) -> int:
-        return sum(g.stats.snapshots_saved for g in self.node.groups.values())
 
     def _note(self, event: NodeEvent) -> None:
         self.events.append({"t": round(time.time(), 3), "node": self.node.cfg.id, "kind": event.kind,
