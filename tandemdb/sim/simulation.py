@@ -30,6 +30,22 @@ from .invariants import Invariants, Violation
 from .network import Network
 from .workload import WORKLOADS
 
+# The per-seed node knobs a run may pin (``SimConfig.knobs``, ``tandem sim --knob``): NodeConfig fields.
+KNOBS = (
+    "election_ticks",
+    "heartbeat_ticks",
+    "snapshot_every",
+    "keep_entries",
+    "snapshot_chunk_size",
+    "max_size_per_msg",
+    "max_inflight_msgs",
+    "check_quorum",
+    "pre_vote",
+    "lease_reads",
+    "max_clock_drift_ticks",
+    "request_timeout_ms",
+    "session_ttl_s",
+)
 ADMIN_CONN = 1_000_000  # the connection the nemesis sends its operator requests on
 MAX_NODE_ID = 63  # every node knows the peer address of every id up to this one
 
@@ -105,12 +121,16 @@ class Simulation:
             record_applied=True,
             bugs=cfg.bugs,
         )
-        unknown = sorted(set(cfg.knobs) - set(self.default_params))
+        unknown = sorted(set(cfg.knobs) - set(KNOBS))
         if unknown:
-            raise ValueError(f"unknown knobs {unknown}; known: {sorted(self.default_params)}")
+            raise ValueError(f"unknown knobs {unknown}; known: {', '.join(KNOBS)}")
+        if cfg.knobs.get("lease_reads") and cfg.knobs.get("check_quorum") is False:
+            raise ValueError("lease reads need check_quorum")
         self.default_params.update(cfg.knobs)
-        if not self.default_params["check_quorum"]:
-            self.default_params["lease_reads"] = False  # lease reads need CheckQuorum
+        if "lease_reads" in cfg.knobs:
+            self.default_params["check_quorum"] = self.default_params["check_quorum"] or cfg.knobs["lease_reads"]
+        elif not self.default_params["check_quorum"]:
+            self.default_params["lease_reads"] = False
         self.params = dict(self.default_params)  # for nodes started from now on; the snapshot fault changes it
         ids = list(range(1, cfg.nodes + 1))
         self.removed: set[int] = set()
