@@ -44,17 +44,24 @@ class Workload(Protocol):
 class KVWorkload:
     """Reads, writes and compare-and-sets of a few registers in the real ``KVStore``: ``Range`` (a
     linearizable read, via ReadIndex), ``Put``, and a ``Txn`` that puts only if the value is still the
-    expected one (or the key is absent). Every written value is unique, which sharpens the checker."""
+    expected one (or the key is absent). Every written value is unique, which sharpens the checker.
+
+    The clients contend on three keys at a time, and move on to three fresh keys every ``ops_per_keys``
+    operations (as Jepsen's independent keys do): the checker's search grows exponentially with the
+    indeterminate operations of one key, and a bounded history per key keeps every verdict decidable."""
 
     name = "kv"
     keys = ("a", "b", "c")
+    ops_per_keys = 150
 
     def __init__(self) -> None:
         self.next_value: dict[int, int] = {}
         self.recent: dict[str, list[int | None]] = {}  # key -> the last few values known written
+        self.invoked = 0
 
     def invoke(self, rng: random.Random, client: int) -> tuple[str, str, Any]:
-        key = rng.choice(self.keys)
+        key = f"{rng.choice(self.keys)}{self.invoked // self.ops_per_keys}"
+        self.invoked += 1
         r = rng.random()
         if r < 0.4:
             return "read", key, None
