@@ -42,4 +42,4 @@ def test_sim_runs_the_product_node_and_keeps_no_copy_of_it() -> None:
         if path.name == "views.py":
             continue
         text = path.read_text()
-        assert not re.search(r"\.replicas\b|\.rn\b|RawNode|\bReady\b", text), f"{path.name} reaches into the node"
+        assert not re.search(r"\.replicas\b|\.rn\b|RawNode|rawnode", text), f"{path.name} reaches into the node"
