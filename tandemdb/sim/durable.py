@@ -16,7 +16,6 @@ from collections.abc import Iterator
 
 from ..raft.types import Entry, HardState
 from ..storage.group_storage import GroupStorage
-from .invariants import Violation
 from ..storage.record import (
     HEADER,
     RecordKind,
@@ -26,7 +25,7 @@ from ..storage.record import (
     decode_hard_state,
     decode_snapshot_marker,
 )
-
+from .invariants import Violation
 
 _DECODERS = {
     RecordKind.HARD_STATE: decode_hard_state,

@@ -45,7 +45,7 @@ def parse_faults(spec: str) -> frozenset[str]:
 
 
 class Nemesis:
-    def __init__(self, sim: "Simulation", faults: frozenset[str]) -> None:
+    def __init__(self, sim: Simulation, faults: frozenset[str]) -> None:
         self.sim = sim
         self.faults = sorted(faults)  # sorted: iteration order must not depend on string hashing
         self.active: set[str] = set()

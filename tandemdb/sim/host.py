@@ -15,7 +15,7 @@ import random
 from collections import deque
 from typing import TYPE_CHECKING
 
-from ..node import Node, NodeConfig
+from ..node import Node
 from ..raft.types import Role
 from ..storage.node_storage import NodeStorage
 from ..storage.record import RecordKind, WriteBatch

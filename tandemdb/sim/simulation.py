@@ -102,25 +102,25 @@ class Simulation:
         self.client_timeout_us = rng.choice((300_000, 1_000_000))
         election = rng.choice((3, 5, 10))  # short timeouts make split votes and leader churn common
         check_quorum = rng.random() < 0.5
-        self.default_params: dict[str, Any] = dict(
-            tick_ms=self.tick_us // 1000,
-            election_ticks=election,
-            heartbeat_ticks=1 if election < 10 else 2,
-            snapshot_every=rng.randint(50, 400),
-            keep_entries=20,
-            snapshot_chunk_size=64,
-            max_size_per_msg=rng.choice((1, 256, 4096)),
-            max_inflight_msgs=rng.choice((1, 4, 16, 64)),
-            check_quorum=check_quorum,
-            pre_vote=rng.random() < 0.7,
-            lease_reads=check_quorum and rng.random() < 0.5,  # lease reads need CheckQuorum
+        self.default_params: dict[str, Any] = {
+            "tick_ms": self.tick_us // 1000,
+            "election_ticks": election,
+            "heartbeat_ticks": 1 if election < 10 else 2,
+            "snapshot_every": rng.randint(50, 400),
+            "keep_entries": 20,
+            "snapshot_chunk_size": 64,
+            "max_size_per_msg": rng.choice((1, 256, 4096)),
+            "max_inflight_msgs": rng.choice((1, 4, 16, 64)),
+            "check_quorum": check_quorum,
+            "pre_vote": rng.random() < 0.7,
+            "lease_reads": check_quorum and rng.random() < 0.5,  # lease reads need CheckQuorum
             # Skew faults run clocks up to 2x apart: the lease must end within half an election timeout.
-            max_clock_drift_ticks=election // 2 + 1,
-            request_timeout_ms=rng.choice((200, 600, 2_000)),
-            session_ttl_s=rng.choice((4, 600)),  # short: session sweeps happen during the run
-            record_applied=True,
-            bugs=cfg.bugs,
-        )
+            "max_clock_drift_ticks": election // 2 + 1,
+            "request_timeout_ms": rng.choice((200, 600, 2_000)),
+            "session_ttl_s": rng.choice((4, 600)),  # short: session sweeps happen during the run
+            "record_applied": True,
+            "bugs": cfg.bugs,
+        }
         unknown = sorted(set(cfg.knobs) - set(KNOBS))
         if unknown:
             raise ValueError(f"unknown knobs {unknown}; known: {', '.join(KNOBS)}")
@@ -329,7 +329,7 @@ class Simulation:
                 raise Violation(failure)
         except Violation as v:
             result.ok, result.error = False, f"{v} (at {self.now / 1e6:.3f} s simulated)"
-        except Exception:  # a crash of the node logic itself is a failure too: report it, with its seed
+        except Exception:  # noqa: BLE001  # a crash of the node logic itself is a failure too: report it, with its seed
             result.ok, result.error = False, f"exception at {self.now / 1e6:.3f} s: {traceback.format_exc(limit=8)}"
         result.sim_time_us = self.now
         result.events = self.events

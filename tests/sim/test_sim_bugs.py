@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from tandemdb.cli.main import cli
 from tandemdb.node.bugs import BUGS
-from tandemdb.sim.simulation import SimConfig, run_seed
 from tandemdb.sim.faults import parse_faults
+from tandemdb.sim.simulation import SimConfig, run_seed
 
 SEED_BOUND = 10  # seeds tried per bug (--fail-fast stops at the first catch)
 
@@ -67,7 +67,7 @@ def test_simulator_catches_known_bug(bug: str) -> None:
     for name, value in s.knobs.items():
         args += ["--knob", f"{name}={str(value).lower()}"]
     out = CliRunner().invoke(cli, args).output
-    m = re.search(r"^FAIL seed (\d+): (.*)$", out, re.M)
+    m = re.search(r"^FAIL seed (\d+): (.*)$", out, re.MULTILINE)
     assert m, f"the simulator did not catch {bug} in {SEED_BOUND} seeds:\n{out}"
     seed, error = int(m.group(1)), m.group(2)
     assert not error.startswith("exception"), f"{bug}: seed {seed} raised instead of catching a violation: {out}"

@@ -18,8 +18,8 @@ FORBIDDEN_IMPORTS = ("time", "datetime", "threading", "concurrent", "multiproces
 
 
 def _imports(text: str) -> set[str]:
-    found = set(re.findall(r"^\s*import ([\w.]+)", text, re.M))
-    found |= set(re.findall(r"^\s*from ([\w.]+) import", text, re.M))
+    found = set(re.findall(r"^\s*import ([\w.]+)", text, re.MULTILINE))
+    found |= set(re.findall(r"^\s*from ([\w.]+) import", text, re.MULTILINE))
     return {name.split(".")[0] for name in found}
 
 
