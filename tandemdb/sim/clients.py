@@ -100,6 +100,7 @@ class SimClient:
     def on_timeout(self) -> None:
         assert self.op is not None
         self.sim.history.info(self.op.op, "no answer before the client's deadline")
+        self.sim.workload.indeterminate(self.op.op)
         self.op = None
         self.target = self.sim.rng.choice(self.sim.node_ids())
 

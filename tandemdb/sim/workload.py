@@ -2,8 +2,8 @@
 request to the node, how a reply becomes the operation's output in the history, and how the history is
 checked at the end.
 
-One ``Workload`` per state machine (``tandem sim --state-machine NAME``). To add one: implement the five
-methods of ``Workload`` over the state machine's real commands, and register it in ``WORKLOADS``.
+One ``Workload`` per state machine (``tandem sim --state-machine NAME``). To add one: implement the methods
+of ``Workload`` over the state machine's real commands, and register it in ``WORKLOADS``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ class Workload(Protocol):
     def output(self, op: Op, reply: Reply) -> Any:
         """The op's output from a successful reply; raises ``UnexpectedReply`` for anything else."""
 
+    def indeterminate(self, op: Op) -> None:
+        """The client gave up on ``op``: its outcome stays unknown (``info`` in the history)."""
+
     def check(self, ops: list[Op], max_steps: int) -> str | None:
         """Check the history; None if it passes, else why not. A check that cannot decide is a failure."""
 
@@ -47,20 +50,30 @@ class KVWorkload:
     expected one (or the key is absent). Every written value is unique, which sharpens the checker.
 
     The clients contend on three keys at a time, and move on to three fresh keys every ``ops_per_keys``
-    operations (as Jepsen's independent keys do): the checker's search grows exponentially with the
-    indeterminate operations of one key, and a bounded history per key keeps every verdict decidable."""
+    operations (as Jepsen's independent keys do), or sooner once ``unknown_per_keys`` writes on them ended
+    with an unknown outcome: the checker's search grows exponentially with the indeterminate operations of
+    one key, and a bounded history per key keeps every verdict decidable."""
 
     name = "kv"
     keys = ("a", "b", "c")
     ops_per_keys = 150
+    unknown_per_keys = 4
 
     def __init__(self) -> None:
         self.next_value: dict[int, int] = {}
         self.recent: dict[str, list[int | None]] = {}  # key -> the last few values known written
-        self.invoked = 0
+        self.generation = 0  # the clients use keys a<generation>, b<generation>, c<generation>
+        self.invoked = 0  # ops invoked on this generation's keys
+        self.unknown = 0  # writes on them whose outcome is unknown
+
+    def _next_generation(self) -> None:
+        self.generation += 1
+        self.invoked = self.unknown = 0
 
     def invoke(self, rng: random.Random, client: int) -> tuple[str, str, Any]:
-        key = f"{rng.choice(self.keys)}{self.invoked // self.ops_per_keys}"
+        if self.invoked >= self.ops_per_keys:
+            self._next_generation()
+        key = f"{rng.choice(self.keys)}{self.generation}"
         self.invoked += 1
         r = rng.random()
         if r < 0.4:
@@ -99,6 +112,12 @@ class KVWorkload:
                 self._written(op.key, op.value[1])
             return reply.succeeded
         raise UnexpectedReply(f"{op.f} {op.key!r} answered with {reply!r}")
+
+    def indeterminate(self, op: Op) -> None:
+        if op.f != "read" and op.key[1:] == str(self.generation):
+            self.unknown += 1
+            if self.unknown >= self.unknown_per_keys:
+                self._next_generation()
 
     def _written(self, key: str, value: int) -> None:
         vals = self.recent.setdefault(key, [])
