@@ -46,7 +46,7 @@ SCHEDULES: dict[str, Schedule] = {
     # Crash traps restart a voter right after it voted; delayed requests of a rival candidate then reach it.
     "forget_vote_on_restart": Schedule(3, "crash,delay", "10s", r"^(vote safety|election safety):"),
     # A leader cut off by a partition answers reads from its stale state (it keeps leading without CheckQuorum).
-    "stale_leader_read": Schedule(3, "partition", "5s", NOT_LINEARIZABLE, {"check_quorum": False}),
+    "stale_leader_read": Schedule(3, "partition", "10s", NOT_LINEARIZABLE, {"check_quorum": False}),
     "stale_follower_read": Schedule(3, "partition", "5s", NOT_LINEARIZABLE),
     # Reordered and duplicated appends: an old append cuts off entries the follower had acknowledged.
     "truncate_matching_suffix": Schedule(3, "delay,duplicate", "10s", r"^(durability|unsafe commit):"),
