@@ -21,17 +21,17 @@ def _failures(configs: list[SimConfig]) -> list[str]:
 
 
 @pytest.mark.parametrize("nodes", [3, 5])
-@pytest.mark.parametrize("chunk", range(6))
+@pytest.mark.parametrize("chunk", range(8))
 def test_seeds_pass_under_all_faults(nodes: int, chunk: int) -> None:
-    """12 chunks x 8 seeds = 96 seeds of 5 simulated seconds each (plus the final heal)."""
-    seeds = range(1000 + chunk * 8, 1000 + (chunk + 1) * 8)
+    """16 chunks x 10 seeds = 160 seeds of 5 simulated seconds each (plus the final heal)."""
+    seeds = range(1000 + chunk * 10, 1000 + (chunk + 1) * 10)
     configs = [SimConfig(seed=s, nodes=nodes, faults=ALL, duration_us=5_000_000) for s in seeds]
     assert _failures(configs) == []
 
 
 @pytest.mark.parametrize("faults", sorted(FAULTS))
 def test_each_fault_alone(faults: str) -> None:
-    configs = [SimConfig(seed=s, nodes=5, faults=parse_faults(faults), duration_us=5_000_000) for s in range(3)]
+    configs = [SimConfig(seed=s, nodes=5, faults=parse_faults(faults), duration_us=5_000_000) for s in range(4)]
     assert _failures(configs) == []
 
 
