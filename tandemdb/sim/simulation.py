@@ -226,6 +226,8 @@ class Simulation:
             if c.op is not None and c.op.node == node_id:
                 self.schedule(self.rng.randint(100, 1_000), "refused", c.id, max(c.op.reqs))
         self.check_durability()
+        for i in self.live_ids():  # and so do the peers' connections to it, as the server shell reports
+            self.schedule(self.rng.randint(100, 1_000), "unreachable", i, node_id)
 
     def check_durability(self) -> None:
         self.invariants.check_durable_quorum([h.durable for h in self.hosts.values()], self.cfg.nodes // 2 + 1)
@@ -384,6 +386,12 @@ class Simulation:
         host = self._live(node_id, incarnation)
         if host is not None and host.writes:
             host.finish_write()
+            self.after_event(host)
+
+    def _on_unreachable(self, node_id: int, peer: int) -> None:
+        host = self._live(node_id)
+        if host is not None:
+            host.node.unreachable(peer)
             self.after_event(host)
 
     def _on_trap(self, node_id: int) -> None:

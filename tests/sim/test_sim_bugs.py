@@ -44,7 +44,7 @@ SCHEDULES: dict[str, Schedule] = {
         3, "partition", "10s", r"^(unsafe commit|state machine safety):", {"max_size_per_msg": 1}
     ),
     # Crash traps restart a voter right after it voted; delayed requests of a rival candidate then reach it.
-    "forget_vote_on_restart": Schedule(3, "crash,delay", "10s", r"^(vote safety|election safety):"),
+    "forget_vote_on_restart": Schedule(5, "crash,delay", "10s", r"^(vote safety|election safety):"),
     # A leader cut off by a partition answers reads from its stale state (it keeps leading without CheckQuorum).
     "stale_leader_read": Schedule(3, "partition", "10s", NOT_LINEARIZABLE, {"check_quorum": False}),
     "stale_follower_read": Schedule(3, "partition", "5s", NOT_LINEARIZABLE),
