@@ -7,15 +7,38 @@ import time
 
 import click
 
-from ..raft.bugs import BUGS
+from ..node.bugs import BUGS
 from ..sim.faults import FAULTS, parse_faults
-from ..sim.runner import default_jobs, run_seeds
-from ..sim.simulation import SimConfig
+from ..sim.simulation import KNOBS, SimConfig
+from ..sim.workload import WORKLOADS
 from .durations import parse_seconds
+from .sim_pool import default_jobs, run_seeds
 
 
-def _replay_command(seed: int, nodes: int, faults: str, duration: str, bug: str | None) -> str:
+def parse_knobs(specs: tuple[str, ...]) -> dict[str, int | bool]:
+    """``NAME=VALUE`` pairs: VALUE an integer, or true/false."""
+    knobs: dict[str, int | bool] = {}
+    for spec in specs:
+        name, sep, text = spec.partition("=")
+        name = name.strip()
+        if not sep or name not in KNOBS:
+            raise ValueError(f"bad knob {spec!r}: use NAME=VALUE with NAME one of {', '.join(KNOBS)}")
+        value = text.strip().lower()
+        if value in ("true", "false"):
+            knobs[name] = value == "true"
+        elif value.lstrip("-").isdigit():
+            knobs[name] = int(value)
+        else:
+            raise ValueError(f"bad knob value {spec!r}: an integer, true or false")
+    return knobs
+
+
+def _replay_command(seed: int, nodes: int, faults: str, duration: str, bug: str | None, sm: str, knobs) -> str:
     cmd = f"tandem sim --seed {seed} --nodes {nodes} --faults {faults} --duration {duration}"
+    if sm != "kv":
+        cmd += f" --state-machine {sm}"
+    for knob in knobs:
+        cmd += f" --knob {knob}"
     if bug:
         cmd += f" --bug {bug}"
     return cmd + " --trace trace.txt"
@@ -33,6 +56,16 @@ def _replay_command(seed: int, nodes: int, faults: str, duration: str, bug: str 
     help=f"Comma list of faults, 'all' or 'none'. Faults: {', '.join(FAULTS)}.",
 )
 @click.option("--duration", default="10s", show_default=True, help="Simulated time per seed, before the final heal.")
+@click.option(
+    "--state-machine",
+    "state_machine",
+    type=click.Choice(sorted(WORKLOADS)),
+    default="kv",
+    show_default=True,
+    help="The state machine the clients use, with its workload and checker.",
+)
+@click.option("--knob", "knobs", multiple=True, metavar="NAME=VALUE",
+              help=f"Pin a per-seed node knob (repeatable): {', '.join(KNOBS)}.")
 @click.option("--bug", default=None, help="Turn on one known-bug switch (see --list-bugs). For self-tests only.")
 @click.option("--list-bugs", is_flag=True, help="Print the known-bug switches and exit.")
 @click.option("--list-faults", is_flag=True, help="Print the fault kinds and exit.")
@@ -40,8 +73,10 @@ def _replay_command(seed: int, nodes: int, faults: str, duration: str, bug: str 
               help="With --seed: write the run's event trace to this file.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failing seed.")
-def sim(seeds, first_seed, seed, nodes, faults, duration, bug, list_bugs, list_faults, trace_file, jobs, fail_fast):
-    """Simulate Raft clusters under faults, checking safety after every step and linearizability at the end.
+def sim(seeds, first_seed, seed, nodes, faults, duration, state_machine, knobs, bug, list_bugs, list_faults,
+        trace_file, jobs, fail_fast):
+    """Simulate clusters of real Tandem nodes under faults, checking safety after every step and the clients'
+    history at the end.
 
     Exit status: 0 when every seed passes, 1 when any seed fails, 2 on bad usage.
     """
@@ -56,6 +91,7 @@ def sim(seeds, first_seed, seed, nodes, faults, duration, bug, list_bugs, list_f
     try:
         fault_set = parse_faults(faults)
         duration_us = int(parse_seconds(duration) * 1_000_000)
+        knob_values = parse_knobs(knobs)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     if bug is not None and bug not in BUGS:
@@ -65,7 +101,8 @@ def sim(seeds, first_seed, seed, nodes, faults, duration, bug, list_bugs, list_f
     bugs = frozenset([bug]) if bug else frozenset()
     seed_list = [seed] if seed is not None else list(range(first_seed, first_seed + seeds))
     configs = [
-        SimConfig(seed=s, nodes=int(nodes), faults=fault_set, duration_us=duration_us, bugs=bugs, trace=bool(trace_file))
+        SimConfig(seed=s, nodes=int(nodes), faults=fault_set, duration_us=duration_us, bugs=bugs,
+                  state_machine=state_machine, knobs=knob_values, trace=bool(trace_file))
         for s in seed_list
     ]
     started = time.perf_counter()
@@ -83,11 +120,11 @@ def sim(seeds, first_seed, seed, nodes, faults, duration, bug, list_bugs, list_f
         if not r.ok:
             failed.append(r.seed)
             click.echo(f"FAIL seed {r.seed}: {r.error.strip()}")
-            click.echo(f"  replay: {_replay_command(r.seed, int(nodes), faults, duration, bug)}")
+            click.echo(f"  replay: {_replay_command(r.seed, int(nodes), faults, duration, bug, state_machine, knobs)}")
     wall = time.perf_counter() - started
     click.echo(
-        f"{n_run - len(failed)} passed, {len(failed)} failed: {n_run} seeds, {int(nodes)} nodes, faults={faults}"
-        f"{', bug=' + bug if bug else ''}; {sim_us / 1e6:.0f} s simulated in {wall:.1f} s wall "
-        f"({sim_us / 1e6 / wall if wall else 0:.1f}x), {events} events, {ops} client ops"
+        f"{n_run - len(failed)} passed, {len(failed)} failed: {n_run} seeds, {int(nodes)} nodes, faults={faults}, "
+        f"state machine {state_machine}{', bug=' + bug if bug else ''}; {sim_us / 1e6:.0f} s simulated in "
+        f"{wall:.1f} s wall ({sim_us / 1e6 / wall if wall else 0:.1f}x), {events} events, {ops} client ops"
     )
     sys.exit(1 if failed else 0)

@@ -1,7 +1,9 @@
 """The simulator's nemesis: a seeded schedule of faults, each healed after a while, and all healed at the end.
 
-Fault kinds (``--faults``): see ``FAULTS``. Membership changes replace a node the way an operator would:
-remove it, add a fresh node as a learner, let it catch up, then promote it through a joint configuration.
+Fault kinds (``--faults``): see ``FAULTS``. Where the product offers a way, a fault goes through it, as an
+operator's request to the leader: leadership moves with ``MoveLeader``, and a node is replaced with
+``MemberRemove``, ``MemberAdd`` (a fresh node, as a learner) and ``MemberPromote`` (which the node refuses
+until the learner has caught up: the nemesis asks again).
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING
 
-from ..raft.errors import ProposalDroppedError
-from ..raft.types import ConfChange, ConfChangeSingle, ConfChangeTransition, ConfChangeType
-from .node import DATA_DIR
+from ..wire.client_api import MemberAdd, MemberPromote, MemberRemove, MoveLeader
+from . import views
+from .host import DATA_DIR, member
 
 if TYPE_CHECKING:
     from .simulation import Simulation
@@ -23,7 +25,7 @@ FAULTS: dict[str, str] = {
     "loss": "messages are dropped at random",
     "duplicate": "messages are delivered twice",
     "delay": "some messages are delayed long enough to be reordered",
-    "membership": "replace a node: remove it, add a new learner, promote it with joint consensus",
+    "membership": "replace a node: remove it, add a new node as a learner, promote it once it has caught up",
     "transfer": "transfer leadership to a random voter",
     "snapshot": "frequent snapshots and log compaction, so that followers catch up by chunked snapshots",
     "disk": "flip a bit in the middle of a stopped node's log: it must refuse to start, and is replaced",
@@ -43,7 +45,7 @@ def parse_faults(spec: str) -> frozenset[str]:
 
 
 class Nemesis:
-    def __init__(self, sim: "Simulation", faults: frozenset[str]) -> None:
+    def __init__(self, sim: Simulation, faults: frozenset[str]) -> None:
         self.sim = sim
         self.faults = sorted(faults)  # sorted: iteration order must not depend on string hashing
         self.active: set[str] = set()
@@ -153,7 +155,7 @@ class Nemesis:
         elif r < 0.45:
             victims = rng.sample(nodes, len(nodes) // 2 + 1)
         elif r < 0.6:
-            victims = [n for n in nodes if sim.nodes[n].writing is not None][:1] or [rng.choice(nodes)]
+            victims = [n for n in nodes if sim.hosts[n].writes][:1] or [rng.choice(nodes)]
         else:
             sim.crash_trap = True
             sim.trace_line("crash traps armed")
@@ -172,49 +174,47 @@ class Nemesis:
 
     def start_skew(self) -> None:
         sim, rng = self.sim, self.sim.rng
-        node = sim.nodes[rng.choice(sim.live_ids())]
-        node.tick_us = int(sim.tick_us * rng.choice((0.5, 0.7, 1.3, 2.0)))
-        self.skewed = node.id
+        host = sim.hosts[rng.choice(sim.live_ids())]
+        host.tick_us = int(sim.tick_us * rng.choice((0.5, 0.7, 1.3, 2.0)))
+        self.skewed = host.id
         self._for("skew", 1_000_000, 5_000_000)
 
     def end_skew(self) -> None:
-        self.sim.nodes[self.skewed].tick_us = self.sim.tick_us
+        self.sim.hosts[self.skewed].tick_us = self.sim.tick_us
 
     # -- operations ----------------------------------------------------------------------------------------------
     def start_transfer(self) -> None:
         sim = self.sim
         lead = sim.leader()
         if lead is not None:
-            voters = [v for v in lead.conf_state.voters if v != lead.id]
+            voters = [v for v in views.conf_state_of(lead.node).voters if v != lead.id]
             if voters:
                 target = sim.rng.choice(voters)
-                lead.rn.transfer_leader(target)
-                lead.pump()
+                sim.admin(lead.id, MoveLeader(target))
                 sim.trace_line(f"transfer {lead.id}->{target}")
 
     def end_transfer(self) -> None:
         pass
 
     def start_snapshot(self) -> None:
-        p = self.sim.params
-        p.snapshot_every = self.sim.rng.randint(5, 40)
-        p.keep_entries = self.sim.rng.randint(0, 5)
+        rng = self.sim.rng
+        self.sim.set_snapshot_knobs(rng.randint(5, 40), rng.randint(0, 5))
         self._for("snapshot", 1_000_000, 5_000_000)
 
     def end_snapshot(self) -> None:
-        p, d = self.sim.params, self.sim.default_params
-        p.snapshot_every, p.keep_entries = d.snapshot_every, d.keep_entries
+        d = self.sim.default_params
+        self.sim.set_snapshot_knobs(d["snapshot_every"], d["keep_entries"])
 
     def start_disk(self) -> None:
         """Corrupt a record in a stopped node's log, away from the tail (a bad record at the very end of the
         log cannot be told from a torn write, and is cut off like one)."""
         sim, rng = self.sim, self.sim.rng
         lead = sim.leader()
-        if sim.failed or self.member_phase is not None or lead is None or len(lead.conf_state.voters) < 3:
+        if sim.failed or self.member_phase is not None or lead is None or len(views.conf_state_of(lead.node).voters) < 3:
             return  # lose a node for good only while the configuration can spare one
         if not sim.down_ids():
             sim.crash(rng.choice(sim.live_ids()))
-        node = sim.nodes[rng.choice(sim.down_ids())]
+        node = sim.hosts[rng.choice(sim.down_ids())]
         wal_dir = posixpath.join(DATA_DIR, "wal")
         segments = sorted(n for n in node.disk.list_dir(wal_dir) if n.endswith(".wal"))[:-1]
         if not segments:
@@ -239,9 +239,12 @@ class Nemesis:
         if self.member_phase is None:
             sim = self.sim
             lead = sim.leader()
-            if lead is None or lead.conf_state.voters_outgoing or lead.conf_state.learners:
+            if lead is None:
                 return
-            victim = sim.rng.choice(list(lead.conf_state.voters))
+            cs = views.conf_state_of(lead.node)
+            if cs.voters_outgoing or cs.learners:
+                return
+            victim = sim.rng.choice(sorted(cs.voters))
             self.member_phase = ("remove", victim, 0)
             self.drive_membership()
 
@@ -249,42 +252,34 @@ class Nemesis:
         pass
 
     def drive_membership(self) -> None:
-        """Advance the replacement of a node one step whenever its previous step has been applied."""
+        """Advance the replacement of a node one step, once the leader has applied its previous step; a step
+        not applied yet is asked for again after a while."""
         sim = self.sim
         lead = sim.leader()
         if lead is None or self.member_phase is None:
             return
         phase, node, retry_at = self.member_phase
-        cs = lead.conf_state
+        cs = views.conf_state_of(lead.node)
         if phase == "remove":
-            if node not in cs.voters and not cs.voters_outgoing:
+            if node not in cs.voters and node not in cs.learners and not cs.voters_outgoing:
                 sim.remove_node(node)
                 new = sim.add_node()
                 self.member_phase = ("learner", new, 0)
                 return self.drive_membership()
-            change = ConfChange((ConfChangeSingle(ConfChangeType.REMOVE_NODE, node),))
+            request = MemberRemove(node)
         elif phase == "learner":
             if node in cs.learners:
-                pr = lead.rn.raft.tracker.progress.get(node)
-                if pr is None or pr.match + 5 < lead.rn.raft.log.committed:
-                    return  # let the learner catch up first
                 self.member_phase = ("promote", node, 0)
                 return self.drive_membership()
-            change = ConfChange((ConfChangeSingle(ConfChangeType.ADD_LEARNER, node),))
+            request = MemberAdd(member(node), learner=True)
         else:
             if node in cs.voters and not cs.voters_outgoing:
                 self.member_phase = None
                 sim.trace_line(f"membership: node {node} promoted")
                 return
-            change = ConfChange(
-                (ConfChangeSingle(ConfChangeType.ADD_NODE, node),), transition=ConfChangeTransition.JOINT_IMPLICIT
-            )
+            request = MemberPromote(node)
         if sim.now < retry_at:
             return
-        try:
-            lead.rn.propose_conf_change(change)
-            lead.pump()
-            sim.trace_line(f"membership: {phase} {node} proposed on {lead.id}")
-        except (ProposalDroppedError, ValueError):
-            pass
-        self.member_phase = (phase, node, sim.now + 500_000)
+        sim.admin(lead.id, request)
+        sim.trace_line(f"membership: {phase} {node} asked of {lead.id}")
+        self.member_phase = (phase, node, sim.now + 200_000)

@@ -1,4 +1,8 @@
-"""Runs many seeds (in parallel worker processes when asked) and summarises them."""
+"""Runs many simulator seeds, in parallel worker processes when asked, for ``tandem sim``.
+
+Kept out of ``tandemdb.sim``, which holds only deterministic single-process code: each seed runs alone in one
+worker, and the results come back in seed order whatever order the workers finish in.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,10 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-from .simulation import SimConfig, SimResult, run_seed
+from ..sim.simulation import SimConfig, SimResult, run_seed
 
 
-def run_seeds(
-    configs: list[SimConfig], jobs: int = 1, stop_on_failure: bool = False
-) -> Iterator[SimResult]:
+def run_seeds(configs: list[SimConfig], jobs: int = 1, stop_on_failure: bool = False) -> Iterator[SimResult]:
     """Yield results in seed order; with ``stop_on_failure`` stop after the first failing seed."""
     if jobs <= 1:
         for cfg in configs:
@@ -35,4 +37,3 @@ def run_seeds(
 
 def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
-
