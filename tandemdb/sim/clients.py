@@ -35,6 +35,7 @@ RETRY = frozenset(
 class Pending:
     op: Op  # in the history
     command: Any  # the request's operation
+    seq: int  # its session's seq (0: a read, sent without a session); every retry carries the same one
     deadline: int
     reqs: set[int] = field(default_factory=set)  # ids of the requests sent for it
     node: int = 0  # where the last one went
@@ -53,12 +54,14 @@ class SimClient:
         sim, rng = self.sim, self.sim.rng
         f, key, value = sim.workload.invoke(rng, self.id)
         op = sim.history.invoke(self.id, f, key, value)
+        seq = 0
         if sim.workload.is_write(op):
             self.seq += 1
-        command = sim.workload.command(op, self.id, self.seq)
+            seq = self.seq
+        command = sim.workload.command(op)
         if rng.random() < 0.2:
             self.target = rng.choice(sim.node_ids())  # clients do not all stick to one node
-        self.op = Pending(op, command, sim.now + sim.client_timeout_us)
+        self.op = Pending(op, command, seq, sim.now + sim.client_timeout_us)
         self.send()
 
     def send(self) -> None:
@@ -66,7 +69,8 @@ class SimClient:
         self.next_req += 1
         self.op.reqs.add(self.next_req)
         self.op.node = self.target
-        self.sim.client_send(self, self.target, Request(self.next_req, self.op.command))
+        session = {"client_id": self.id, "seq": self.op.seq} if self.op.seq else {}
+        self.sim.client_send(self, self.target, Request(self.next_req, self.op.command, **session))
 
     def on_reply(self, req_id: int, reply: Reply) -> None:
         op = self.op

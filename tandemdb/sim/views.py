@@ -18,12 +18,12 @@ GROUP = DATA_GROUP  # the simulator runs one Raft group: the data group
 
 
 def raft_of(node: Node, group: int = GROUP) -> Raft:
-    return node.replicas[group].rn.raft
+    return node.groups[group].rn.raft
 
 
 def conf_state_of(node: Node, group: int = GROUP) -> ConfState:
     """The configuration the group has applied (what membership requests are decided against)."""
-    return node.replicas[group].conf_state
+    return node.groups[group].conf_state
 
 
 def storage_of(node: Node, group: int = GROUP) -> GroupStorage:

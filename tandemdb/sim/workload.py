@@ -28,8 +28,9 @@ class Workload(Protocol):
     def invoke(self, rng: random.Random, client: int) -> tuple[str, str, Any]:
         """The next operation of ``client``, as the history records it: (f, key, value)."""
 
-    def command(self, op: Op, client: int, seq: int) -> Any:
-        """The request operation for ``op``. Writes carry (client, seq), so that a retry applies once."""
+    def command(self, op: Op) -> Any:
+        """The request operation for ``op`` (the client adds its session to writes, so that a retry applies
+        once)."""
 
     def is_write(self, op: Op) -> bool:
         """Whether ``op`` may change state (it then takes a new seq, and an unknown outcome is kept as ``info``)."""
@@ -88,18 +89,18 @@ class KVWorkload:
     def is_write(self, op: Op) -> bool:
         return op.f != "read"
 
-    def command(self, op: Op, client: int, seq: int) -> Any:
+    def command(self, op: Op) -> Any:
         key = op.key.encode()
         if op.f == "read":
             return Range(key)
         if op.f == "write":
-            return Put(key, str(op.value).encode(), client_id=client, seq=seq)
+            return Put(key, str(op.value).encode())
         expected, new = op.value
         if expected is None:
             cond = Compare(key, "version", "==", 0)
         else:
             cond = Compare(key, "value", "==", str(expected).encode())
-        return Txn([cond], [Put(key, str(new).encode())], [], client_id=client, seq=seq)
+        return Txn([cond], [Put(key, str(new).encode())], [])
 
     def output(self, op: Op, reply: Reply) -> Any:
         if op.f == "read" and isinstance(reply, RangeResult):
