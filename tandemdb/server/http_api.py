@@ -33,7 +33,7 @@ from ..wire.client_api import (
     WatchEvents,
 )
 from ..wire.http_bodies import JsonBody
-from ..wire.ops import OPS, OpKind, OpSpec
+from ..wire.ops import OPS, OpKind, OpRegistry, OpSpec
 from . import http_json as j
 
 log = logging.getLogger(__name__)
@@ -72,14 +72,17 @@ class Gateway(Protocol):
         """Stream a watch; it ends after an item with ``canceled``, and ``aclose()`` cancels it."""
 
 
-def make_app(gateway: Gateway, *, node_info: Callable[[], dict] | None = None) -> web.Application:
+def make_app(
+    gateway: Gateway, *, node_info: Callable[[], dict] | None = None, ops: OpRegistry = OPS
+) -> web.Application:
+    """The API of ``ops`` (the registry of operations; another one only in tests) over ``gateway``."""
     api = _Api(gateway, node_info, OPENAPI_PATH.read_bytes())
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_json_errors])
     app.on_shutdown.append(api.end_watches)
     add = app.router.add_route
     add("GET", "/", api.index)
     add("GET", "/openapi.json", api.openapi)
-    for spec in OPS.http_routes():
+    for spec in ops.http_routes():
         add(spec.http_method, spec.http_path, api.route(spec))
     return app
 
