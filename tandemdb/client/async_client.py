@@ -2,6 +2,9 @@
 
 Keys and values are ``str`` (encoded as UTF-8) or ``bytes``; results are the wire and KV structs. Reads are
 linearizable unless ``serializable``. Writes carry an idempotency session, so a retried write applies once.
+
+Every named method is one call of ``call``, which sends any operation of the registry (``tandemdb.wire.ops``):
+the registry says whether it is a write (sent with a session) or not (resent as is); no method decides that.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from ..wire.client_api import (
     StatusResult,
     WatchCreate,
 )
+from ..wire.ops import OPS, OpKind
 from .cluster import Cluster
 from .connection import parse_endpoint
 from .errors import RequestTimeoutError, TandemError, from_result
@@ -81,7 +85,7 @@ class AsyncClient:
     # KV.
 
     async def put(self, key: Data, value: Data, *, lease: int = 0, prev_kv: bool = False) -> PutResult:
-        return await self._write(Put(_bytes(key), _bytes(value), lease=lease, prev_kv=prev_kv), PutResult)
+        return await self.call(Put(_bytes(key), _bytes(value), lease=lease, prev_kv=prev_kv), PutResult)
 
     async def get(
         self,
@@ -97,22 +101,22 @@ class AsyncClient:
     ) -> RangeResult:
         key, range_end = key_range(key, range_end, prefix)
         op = Range(key, range_end, revision=revision, limit=limit, keys_only=keys_only, count_only=count_only)
-        return await self._read(op, RangeResult, serializable=serializable)
+        return await self.call(op, RangeResult, serializable=serializable)
 
     async def delete(
         self, key: Data, range_end: Data = b"", *, prefix: bool = False, prev_kv: bool = False
     ) -> DeleteRangeResult:
         key, range_end = key_range(key, range_end, prefix)
-        return await self._write(DeleteRange(key, range_end, prev_kv=prev_kv), DeleteRangeResult)
+        return await self.call(DeleteRange(key, range_end, prev_kv=prev_kv), DeleteRangeResult)
 
     async def txn(
         self, compares: Sequence[Compare], success: Sequence[RequestOp], failure: Sequence[RequestOp]
     ) -> TxnResult:
         """The structs take bytes keys and values (see ``tandemdb.kv.commands``)."""
-        return await self._write(Txn(list(compares), list(success), list(failure)), TxnResult)
+        return await self.call(Txn(list(compares), list(success), list(failure)), TxnResult)
 
     async def compact(self, revision: int) -> CompactResult:
-        return await self._write(Compact(revision), CompactResult)
+        return await self.call(Compact(revision), CompactResult)
 
     def watch(
         self, key: Data, range_end: Data = b"", *, prefix: bool = False, start_revision: int = 0, prev_kv: bool = False
@@ -125,24 +129,24 @@ class AsyncClient:
 
     async def lease_grant(self, ttl_s: int, id: int = 0) -> LeaseGrantResult:
         """``id`` 0: a random one."""
-        return await self._write(LeaseGrant(id or random_id(), ttl_s), LeaseGrantResult)
+        return await self.call(LeaseGrant(id or random_id(), ttl_s), LeaseGrantResult)
 
     async def lease_revoke(self, id: int) -> LeaseRevokeResult:
-        return await self._write(LeaseRevoke(id), LeaseRevokeResult)
+        return await self.call(LeaseRevoke(id), LeaseRevokeResult)
 
     async def lease_keepalive(self, id: int) -> LeaseTTLResult:
-        return await self._read(LeaseKeepAlive(id), LeaseTTLResult)
+        return await self.call(LeaseKeepAlive(id), LeaseTTLResult)
 
     async def lease_ttl(self, id: int, keys: bool = False) -> LeaseTTLResult:
-        return await self._read(LeaseTimeToLive(id, keys), LeaseTTLResult)
+        return await self.call(LeaseTimeToLive(id, keys), LeaseTTLResult)
 
     async def lease_list(self) -> LeaseListResult:
-        return await self._read(LeaseList(), LeaseListResult)
+        return await self.call(LeaseList(), LeaseListResult)
 
     # Membership and administration.
 
     async def member_list(self) -> MemberListResult:
-        return await self._read(MemberList(), MemberListResult)
+        return await self.call(MemberList(), MemberListResult)
 
     async def member_add(
         self,
@@ -156,19 +160,17 @@ class AsyncClient:
         zone: str = "",
     ) -> MemberResult:
         """``id`` 0: the next free id."""
-        return await self._read(MemberAdd(Member(id, peer, client, http, region, zone), learner), MemberResult)
+        return await self.call(MemberAdd(Member(id, peer, client, http, region, zone), learner), MemberResult)
 
     async def member_remove(self, id: int) -> MemberResult:
-        return await self._read(MemberRemove(id), MemberResult)
+        return await self.call(MemberRemove(id), MemberResult)
 
     async def member_promote(self, id: int) -> MemberResult:
-        return await self._read(MemberPromote(id), MemberResult)
+        return await self.call(MemberPromote(id), MemberResult)
 
     async def status(self, endpoint: str | None = None) -> StatusResult:
         """The status of ``endpoint`` itself (no redirect), or of any endpoint that answers."""
-        if endpoint is None:
-            return await self._read(Status(), StatusResult)
-        return _result(await self._cluster.call_at(endpoint, Status()), StatusResult)
+        return await self.call(Status(), StatusResult, endpoint=endpoint)
 
     async def endpoints_status(self) -> list[tuple[str, StatusResult | TandemError]]:
         """The status of every endpoint, or why it gave none."""
@@ -183,19 +185,19 @@ class AsyncClient:
 
     async def health(self, endpoint: str) -> None:
         """Raise unless ``endpoint`` itself serves a linearizable read."""
-        _result(await self._cluster.call_at(endpoint, Range(b"health")), RangeResult)
+        await self.call(Range(b"health"), RangeResult, endpoint=endpoint)
 
     async def group_create(self, group: int, members: list[int]) -> None:
         """Create Raft group ``group`` replicated by ``members`` on each of this client's endpoints (which must
         be those members' nodes). Low-level: normally the placement driver creates groups."""
         for endpoint in self._cluster.endpoints:
-            _result(await self._cluster.call_at(endpoint, GroupCreate(group, members)), OkResult)
+            await self.call(GroupCreate(group, members), OkResult, endpoint=endpoint)
 
     async def move_leader(self, target: int) -> OkResult:
-        return await self._read(MoveLeader(target), OkResult)
+        return await self.call(MoveLeader(target), OkResult)
 
     async def snapshot_save(self) -> SnapshotResult:
-        return await self._read(SnapshotSave(), SnapshotResult)
+        return await self.call(SnapshotSave(), SnapshotResult)
 
     # Lifecycle.
 
@@ -208,16 +210,22 @@ class AsyncClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # Internals.
+    # Any operation.
 
-    async def _read(self, op: Op, expected: type[R], *, serializable: bool = False) -> R:
-        """Any request that may be sent again as is: reads, and membership and admin operations."""
-        return _result(await self._cluster.call(op, serializable=serializable), expected)
-
-    async def _write(self, op: Op, expected: type[R]) -> R:
+    async def call(self, op: Op, expected: type[R], *, serializable: bool = False, endpoint: str | None = None) -> R:
+        """Send ``op``, any operation of the registry but a stream, and return its reply, which must be an
+        ``expected``; raises the ``KVError`` of an ``ErrorResult``. A write (``OpKind.WRITE``) carries a client
+        session, the same ``(client_id, seq)`` for every retry, so it applies once however often it is sent; any
+        other operation is resent as is. ``serializable``: a read may be served from a node's possibly stale
+        state. ``endpoint``: one attempt at that endpoint itself, no redirect and no retry."""
+        kind = OPS.spec(type(op)).kind
+        if kind is OpKind.STREAM:
+            raise TypeError(f"{type(op).__name__} opens a stream: use watch()")
+        if kind is not OpKind.WRITE:
+            return _result(await self._send(op, serializable, endpoint, (0, 0)), expected)
         session = self._sessions.acquire()
         try:
-            reply = await self._cluster.call(op, session=(session.client_id, session.next_seq()))
+            reply = await self._send(op, serializable, endpoint, (session.client_id, session.next_seq()))
         except RequestTimeoutError:
             raise  # the write may still be applied: its session must never carry another one
         except TandemError:
@@ -225,6 +233,11 @@ class AsyncClient:
             raise
         self._sessions.release(session)
         return _result(reply, expected)
+
+    async def _send(self, op: Op, serializable: bool, endpoint: str | None, session: tuple[int, int]) -> Reply:
+        if endpoint is None:
+            return await self._cluster.call(op, serializable=serializable, session=session)
+        return await self._cluster.call_at(endpoint, op, serializable=serializable, session=session)
 
 
 def _result(reply: Reply, expected: type[R]) -> R:

@@ -69,14 +69,16 @@ class Cluster:
 
         return await self._retry(attempt)
 
-    async def call_at(self, endpoint: str, op: Op, *, serializable: bool = False) -> Reply:
+    async def call_at(
+        self, endpoint: str, op: Op, *, serializable: bool = False, session: tuple[int, int] = (0, 0)
+    ) -> Reply:
         """One attempt at ``endpoint``: no redirect, no retry."""
         self._check_open()
         failures = _Failures()
         deadline = asyncio.get_running_loop().time() + self.timeout
 
         async def attempt(conn: Connection, timeout_ms: int) -> Reply:
-            return await conn.request(op, serializable=serializable, timeout_ms=timeout_ms)
+            return await conn.request(op, serializable=serializable, timeout_ms=timeout_ms, session=session)
 
         reply: Reply | None = await self._try_once(endpoint, attempt, deadline, failures)
         if reply is None:

@@ -42,6 +42,7 @@ class Client:
     def endpoints(self) -> list[str]:
         return self._async.endpoints
 
+    call = _blocking(AsyncClient.call)
     put = _blocking(AsyncClient.put)
     get = _blocking(AsyncClient.get)
     delete = _blocking(AsyncClient.delete)

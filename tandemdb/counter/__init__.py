@@ -30,12 +30,15 @@ class CounterResult(msgspec.Struct, tag="counter", array_like=True, gc=False):
     error: str = ""  # set when the command was refused (and changed nothing)
 
 
+# ``CounterMachine.ops``, and the kinds of these operations in the client protocol's registry (``tandemdb.wire.ops``).
+COUNTER_OPS = OpKinds(writes=(CounterAdd,), reads=(CounterGet,), leader=())
+
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(dict[bytes, int]).decode
 
 
 class CounterMachine:
-    ops = OpKinds(writes=(CounterAdd,), reads=(CounterGet,), leader=())
+    ops = COUNTER_OPS
     command_type = CounterAdd
     result_type = CounterResult
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import msgspec
 
+from ..state_machine import OpKinds
+
 # Compare targets and results.
 VALUE, VERSION, CREATE, MOD, LEASE = "value", "version", "create", "mod", "lease"
 TARGETS = (VALUE, VERSION, CREATE, MOD, LEASE)
@@ -112,8 +114,16 @@ class LeaseList(msgspec.Struct, tag="lease_list", array_like=True):
     pass
 
 
-WriteCommand = Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact
+WriteCommand = Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact  # KV_OPS.writes
 Command = Range | Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact
+
+# How the KV machine serves each of its operations: ``KVMachine.ops``, and the kinds (write or read) of these
+# operations in the registry of the client protocol (``tandemdb.wire.ops``).
+KV_OPS = OpKinds(
+    writes=(Put, DeleteRange, Txn, LeaseGrant, LeaseRevoke, Compact),
+    reads=(Range, LeaseList),
+    leader=(LeaseKeepAlive, LeaseTimeToLive),
+)
 
 
 def prefix_end(prefix: bytes) -> bytes:

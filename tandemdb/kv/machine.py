@@ -8,9 +8,9 @@ proposes a ``LeaseRevoke`` when one runs out. Followers never expire a lease.
 
 from __future__ import annotations
 
-from ..state_machine import MachineStats, OpKinds
+from ..state_machine import MachineStats
 from .commands import (
-    Compact,
+    KV_OPS,
     DeleteRange,
     LeaseGrant,
     LeaseKeepAlive,
@@ -45,11 +45,7 @@ _CHECKS = {
 
 
 class KVMachine:
-    ops = OpKinds(
-        writes=(Put, DeleteRange, Txn, LeaseGrant, LeaseRevoke, Compact),
-        reads=(Range, LeaseList),
-        leader=(LeaseKeepAlive, LeaseTimeToLive),
-    )
+    ops = KV_OPS
     command_type = WriteCommand
     result_type = Result
 

@@ -13,6 +13,7 @@ must stop the process (fail-stop), never call the node again.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,7 @@ from ..wire.client_api import (
     WatchCancel,
     WatchCreate,
 )
+from ..wire.ops import OPS, OpKind
 from ..wire.peer import GroupMessage
 from . import commands as gc
 from .bugs import check_bugs
@@ -255,8 +257,9 @@ class Node:
             self.reply(waiter, Error(ErrorKind.UNAVAILABLE, f"node {self.cfg.id} is shutting down"))
             return
         op = req.op
-        if type(op) is GroupCreate:
-            self.reply(waiter, self._create(op))
+        serve_node_op = _NODE_OPS.get(type(op))
+        if serve_node_op is not None:
+            self.reply(waiter, serve_node_op(self, op))
             return
         group = req.group or self.shards.group_of(getattr(op, "key", b""))
         g = self.groups.get(group)
@@ -270,8 +273,12 @@ class Node:
             self.reply(waiter, answer)
 
     def _dispatch(self, g: Group, op: Any, req: Request, waiter: Waiter) -> Any | None:
-        """Start serving ``op``; returns an immediate answer, or None if the answer comes later."""
+        """Start serving ``op``; returns an immediate answer, or None if the answer comes later. The node's own
+        operations go to their handlers (``_GROUP_OPS``); a state machine's as the group's machine says."""
         kind = type(op)
+        serve_own_op = _GROUP_OPS.get(kind)
+        if serve_own_op is not None:
+            return serve_own_op(self, g, op, waiter)
         ops = g.sm.ops
         if kind in ops.writes:
             return g.sm.validate(op) or g.write(op, waiter, req.client_id, req.seq)
@@ -279,23 +286,13 @@ class Node:
             return g.serve_local(op) if req.serializable else g.read(op, waiter)
         if kind in ops.leader:
             return g.sm.leader_serve(op, self.now) if g.is_leader else g.not_leader()  # only the leader times
-        if kind is WatchCreate or kind is WatchCancel:
-            return self._watch(g, op, waiter)
-        if kind is MemberList:
-            return MemberListResult(g.membership.statuses())
-        if kind is MemberAdd or kind is MemberRemove or kind is MemberPromote:
-            return self._membership(g, op, waiter)
-        if kind is Status:
-            return self.status(g)
-        if kind is MoveLeader:
-            if op.target == self.cfg.id and g.is_leader:
-                return OkResult()
-            return g.transfer(op.target, waiter)
-        if kind is SnapshotSave:
-            return g.read(op, waiter)
         return Error(ErrorKind.BAD_REQUEST, f"group {g.group} does not serve {kind.__name__} operations")
 
-    def _create(self, op: GroupCreate) -> Any:
+    # -- the node's own operations (ADMIN and STREAM in ``tandemdb.wire.ops``) --------------------------------------
+    # ``_GROUP_OPS`` and ``_NODE_OPS`` (below the class) map each to its handler. A handler of ``_GROUP_OPS`` starts
+    # serving its operation in group ``g`` and returns an immediate answer, or None if the answer comes later.
+
+    def _group_create(self, op: GroupCreate) -> Any:
         unknown = [i for i in op.members if i not in self.peers and i != self.cfg.id]
         if not 0 < op.group < 1 << 63 or not op.members or unknown:
             why = f"no peer address known for nodes {unknown}" if unknown else "a group id >= 1 and members"
@@ -306,37 +303,58 @@ class Node:
         self.create_group(op.group, [me if i == me.id else Member(i, self.peers[i]) for i in sorted(set(op.members))])
         return OkResult()
 
-    def _watch(self, g: Group, op: WatchCreate | WatchCancel, waiter: Waiter) -> Any | None:
+    def _watch_create(self, g: Group, op: WatchCreate, waiter: Waiter) -> Any | None:
         if not isinstance(g.sm, KVMachine):
-            return Error(ErrorKind.BAD_REQUEST, f"group {g.group} has no keys to watch")
-        store = g.sm.store
-        if isinstance(op, WatchCreate):
-            for resp in self.watches.create(waiter.conn, waiter.req, g.group, op, store):
-                self.reply(waiter, resp)
-            return None
-        done = self.watches.cancel(waiter.conn, op.watch_id, store.revision)
+            return _no_keys(g)
+        for resp in self.watches.create(waiter.conn, waiter.req, g.group, op, g.sm.store):
+            self.reply(waiter, resp)
+        return None
+
+    def _watch_cancel(self, g: Group, op: WatchCancel, waiter: Waiter) -> Any:
+        if not isinstance(g.sm, KVMachine):
+            return _no_keys(g)
+        done = self.watches.cancel(waiter.conn, op.watch_id, g.sm.store.revision)
         if done is not None:
             self.reply(Waiter(waiter.conn, op.watch_id, 0), done)
         return OkResult()
 
-    def _membership(self, g: Group, op: MemberAdd | MemberRemove | MemberPromote, waiter: Waiter) -> Any | None:
+    def _member_list(self, g: Group, op: MemberList, waiter: Waiter) -> MemberListResult:
+        return MemberListResult(g.membership.statuses())
+
+    def _member_add(self, g: Group, op: MemberAdd, waiter: Waiter) -> Any | None:
         if not g.is_leader:
             return g.not_leader()
-        config = {s.member.id for s in g.membership.statuses()}
-        if isinstance(op, MemberAdd):
-            if not op.member.peer:
-                return Error(ErrorKind.BAD_REQUEST, "a new member needs a peer address (host:port)")
-            member = op.member if op.member.id else replace(op.member, id=g.membership.next_member_id())
-            if member.id in config:
-                return Error(ErrorKind.BAD_REQUEST, f"node {member.id} is already a member")
-            return g.change_membership(add_change(member.id, op.learner, member), waiter, member.id)
-        if op.id not in config:
-            return Error(ErrorKind.NOT_FOUND, f"node {op.id} is not a member")
-        if isinstance(op, MemberRemove):
-            if len(g.conf_state.voters) == 1 and op.id in g.conf_state.voters:
-                return Error(ErrorKind.BAD_REQUEST, "cannot remove the last voter")
-            return g.change_membership(remove_change(op.id), waiter, op.id)
-        return g.promotion_error(op.id) or g.change_membership(add_change(op.id, False, None), waiter, op.id)
+        if not op.member.peer:
+            return Error(ErrorKind.BAD_REQUEST, "a new member needs a peer address (host:port)")
+        member = op.member if op.member.id else replace(op.member, id=g.membership.next_member_id())
+        if any(s.member.id == member.id for s in g.membership.statuses()):
+            return Error(ErrorKind.BAD_REQUEST, f"node {member.id} is already a member")
+        return g.change_membership(add_change(member.id, op.learner, member), waiter, member.id)
+
+    def _member_remove(self, g: Group, op: MemberRemove, waiter: Waiter) -> Any | None:
+        refused = _member_change_refused(g, op.id)
+        if refused is not None:
+            return refused
+        if len(g.conf_state.voters) == 1 and op.id in g.conf_state.voters:
+            return Error(ErrorKind.BAD_REQUEST, "cannot remove the last voter")
+        return g.change_membership(remove_change(op.id), waiter, op.id)
+
+    def _member_promote(self, g: Group, op: MemberPromote, waiter: Waiter) -> Any | None:
+        refused = _member_change_refused(g, op.id) or g.promotion_error(op.id)
+        if refused is not None:
+            return refused
+        return g.change_membership(add_change(op.id, False, None), waiter, op.id)
+
+    def _status(self, g: Group, op: Status, waiter: Waiter) -> StatusResult:
+        return self.status(g)
+
+    def _move_leader(self, g: Group, op: MoveLeader, waiter: Waiter) -> Any | None:
+        if op.target == self.cfg.id and g.is_leader:
+            return OkResult()
+        return g.transfer(op.target, waiter)
+
+    def _snapshot_save(self, g: Group, op: SnapshotSave, waiter: Waiter) -> Any | None:
+        return g.read(op, waiter)  # a linearizable read, that the driver answers with a backup (``Group.serve_local``)
 
     # -- what the shell asks -------------------------------------------------------------------------------------------
     def drain(self) -> Output:
@@ -469,3 +487,43 @@ class Node:
 
 def _fresh(gs: GroupStorage) -> bool:
     return gs.last_index() == 0 and gs.snapshot().is_empty()
+
+
+def _no_keys(g: Group) -> Error:
+    return Error(ErrorKind.BAD_REQUEST, f"group {g.group} has no keys to watch")
+
+
+def _member_change_refused(g: Group, member_id: int) -> Any | None:
+    """Why a change of member ``member_id`` cannot start here, or None."""
+    if not g.is_leader:
+        return g.not_leader()
+    if all(s.member.id != member_id for s in g.membership.statuses()):
+        return Error(ErrorKind.NOT_FOUND, f"node {member_id} is not a member")
+    return None
+
+
+# The handlers of the node's own operations, by operation: those served in a group, and those served by the node
+# outside any group. Together they cover the ADMIN and STREAM operations of the registry, and only those (checked
+# below, when this module loads): a registered operation without a handler stops the import.
+_GROUP_OPS: dict[type, Callable[[Node, Group, Any, Waiter], Any | None]] = {
+    WatchCreate: Node._watch_create,
+    WatchCancel: Node._watch_cancel,
+    MemberList: Node._member_list,
+    MemberAdd: Node._member_add,
+    MemberRemove: Node._member_remove,
+    MemberPromote: Node._member_promote,
+    Status: Node._status,
+    MoveLeader: Node._move_leader,
+    SnapshotSave: Node._snapshot_save,
+}
+_NODE_OPS: dict[type, Callable[[Node, Any], Any]] = {GroupCreate: Node._group_create}
+
+
+def _check_own_ops() -> None:
+    own, handled = set(OPS.types(OpKind.ADMIN, OpKind.STREAM)), _GROUP_OPS.keys() | _NODE_OPS.keys()
+    if own != handled:
+        names = sorted(t.__name__ for t in own ^ handled)
+        raise TypeError(f"the node's handlers and the registry's ADMIN and STREAM operations differ on {names}")
+
+
+_check_own_ops()

@@ -1,13 +1,17 @@
 """The HTTP/JSON API: the operations of the native client protocol as JSON over HTTP, served with aiohttp.
 
-``make_app(gateway)`` builds the application; the server runs it on its own port. Routes, bodies, results and
-status codes are in ``openapi.json`` next to this file and in ``docs/http-api.md``. Every error answer is a
-JSON object ``{"error": kind, "message": text}``, whatever went wrong.
+``make_app(gateway)`` builds the application; the server runs it on its own port. Its routes are those of the
+registry of operations (``tandemdb.wire.ops``): a POST route decodes its JSON body into the operation, a GET
+route sends the operation with no argument, a STREAM answers one JSON line per batch of events. Routes, bodies,
+results and status codes are documented in ``openapi.json`` next to this file (``tests/wire`` checks that it
+lists exactly the routes served) and in ``docs/http-api.md``. Every error answer is a JSON object
+``{"error": kind, "message": text}``, whatever went wrong.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from pathlib import Path
@@ -20,17 +24,16 @@ from ..kv.results import ErrorCode, ErrorResult
 from ..wire.client_api import (
     Error,
     ErrorKind,
-    LeaseList,
     MemberList,
     MemberListResult,
     Op,
     Reply,
     SnapshotResult,
-    SnapshotSave,
-    Status,
     WatchCreate,
     WatchEvents,
 )
+from ..wire.http_bodies import JsonBody
+from ..wire.ops import OPS, OpKind, OpRegistry, OpSpec
 from . import http_json as j
 
 log = logging.getLogger(__name__)
@@ -58,23 +61,6 @@ _CODE_STATUS = {  # other codes: 400
     ErrorCode.LEASE_EXISTS: 409,
 }
 
-_POST_ROUTES: dict[str, type] = {
-    "/v1/kv/range": j.RangeBody,
-    "/v1/kv/put": j.PutBody,
-    "/v1/kv/delete_range": j.DeleteRangeBody,
-    "/v1/kv/txn": j.TxnBody,
-    "/v1/kv/compact": j.CompactBody,
-    "/v1/lease/grant": j.LeaseGrantBody,
-    "/v1/lease/revoke": j.LeaseRevokeBody,
-    "/v1/lease/keepalive": j.LeaseKeepAliveBody,
-    "/v1/lease/timetolive": j.LeaseTimeToLiveBody,
-    "/v1/members/add": j.MemberAddBody,
-    "/v1/members/remove": j.MemberRemoveBody,
-    "/v1/members/promote": j.MemberPromoteBody,
-    "/v1/move_leader": j.MoveLeaderBody,
-}
-_GET_ROUTES: dict[str, type] = {"/v1/lease/list": LeaseList, "/v1/members": MemberList, "/v1/status": Status}
-
 
 class Gateway(Protocol):
     """What the server gives the HTTP API: the node's client operations."""
@@ -86,19 +72,18 @@ class Gateway(Protocol):
         """Stream a watch; it ends after an item with ``canceled``, and ``aclose()`` cancels it."""
 
 
-def make_app(gateway: Gateway, *, node_info: Callable[[], dict] | None = None) -> web.Application:
+def make_app(
+    gateway: Gateway, *, node_info: Callable[[], dict] | None = None, ops: OpRegistry = OPS
+) -> web.Application:
+    """The API of ``ops`` (the registry of operations; another one only in tests) over ``gateway``."""
     api = _Api(gateway, node_info, OPENAPI_PATH.read_bytes())
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_json_errors])
     app.on_shutdown.append(api.end_watches)
     add = app.router.add_route
     add("GET", "/", api.index)
     add("GET", "/openapi.json", api.openapi)
-    for path, body_type in _POST_ROUTES.items():
-        add("POST", path, api.operation(body_type))
-    for path, op_type in _GET_ROUTES.items():
-        add("GET", path, api.fixed_operation(op_type))
-    add("POST", "/v1/watch", api.watch)
-    add("GET", "/v1/snapshot", api.snapshot)
+    for spec in ops.http_routes():
+        add(spec.http_method, spec.http_path, api.route(spec))
     return app
 
 
@@ -118,7 +103,17 @@ class _Api:
     async def openapi(self, request: web.Request) -> web.Response:
         return web.Response(body=self.openapi_json, content_type="application/json")
 
-    def operation(self, body_type: type) -> Handler:
+    def route(self, spec: OpSpec) -> Handler:
+        """The handler of ``spec``'s route: a stream, an operation built from a JSON body, or one without."""
+        if spec.kind is OpKind.STREAM:
+            if spec.op_type is not WatchCreate or spec.http_body is None:
+                raise ValueError(f"the HTTP API streams watches only, not {spec.op_type.__name__}")
+            return functools.partial(self.watch, spec.http_body)
+        if spec.http_body is not None:
+            return self.operation(spec.http_body)
+        return self.fixed_operation(spec.op_type)
+
+    def operation(self, body_type: type[JsonBody]) -> Handler:
         async def handle(request: web.Request) -> web.Response:
             options = j.call_options(dict(request.query))
             parsed = j.parse(body_type, await request.read())
@@ -127,30 +122,18 @@ class _Api:
 
         return handle
 
-    def fixed_operation(self, op_type: type) -> Handler:
+    def fixed_operation(self, op_type: type[Op]) -> Handler:
         async def handle(request: web.Request) -> web.Response:
             options = j.call_options(dict(request.query))
             return await self._answer(request, await self.gateway.call(op_type(), **options), options["group"])
 
         return handle
 
-    async def snapshot(self, request: web.Request) -> web.Response:
-        options = j.call_options(dict(request.query))
-        reply = await self.gateway.call(SnapshotSave(), **options)
-        if not isinstance(reply, SnapshotResult):
-            return await self._answer(request, reply, options["group"])
-        headers = {
-            "X-Tandem-Index": str(reply.index),
-            "X-Tandem-Revision": str(reply.revision),
-            "Content-Disposition": f'attachment; filename="tandem-{reply.index}.snapshot"',
-        }
-        return web.Response(body=reply.data, content_type="application/octet-stream", headers=headers)
-
-    async def watch(self, request: web.Request) -> web.StreamResponse:
+    async def watch(self, body_type: type[JsonBody], request: web.Request) -> web.StreamResponse:
         """One JSON object per line, one line per ``WatchEvents``, until the watch ends or the client leaves."""
         group = j.call_options(dict(request.query))["group"]
-        parsed = j.parse(j.WatchBody, await request.read())
-        assert isinstance(parsed.op, WatchCreate)  # what a WatchBody builds
+        parsed = j.parse(body_type, await request.read())
+        assert isinstance(parsed.op, WatchCreate)  # what the body of a watch builds
         response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
         await response.prepare(request)
         events = self.gateway.watch(parsed.op, group=group)
@@ -203,6 +186,13 @@ async def _cancel_on_disconnect(request: web.Request, task: asyncio.Task) -> Non
 
 
 def _response(reply: Reply, encoding: str) -> web.Response:
+    if isinstance(reply, SnapshotResult):  # a backup: its bytes as a file
+        headers = {
+            "X-Tandem-Index": str(reply.index),
+            "X-Tandem-Revision": str(reply.revision),
+            "Content-Disposition": f'attachment; filename="tandem-{reply.index}.snapshot"',
+        }
+        return web.Response(body=reply.data, content_type="application/octet-stream", headers=headers)
     if isinstance(reply, ErrorResult):
         body = {"error": reply.code.value, "message": reply.message, "revision": reply.revision}
         if reply.code is ErrorCode.COMPACTED:

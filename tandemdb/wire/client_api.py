@@ -5,8 +5,9 @@ and a closed connection). Then it pipelines ``Request`` frames, each with its ow
 with a ``Response`` carrying the same id, in any order. A watch is a request whose response keeps coming:
 one ``Response`` per batch of events, with the id of the ``WatchCreate`` request, until it is canceled.
 
-State machine operations are the machines' own commands (``tandemdb.kv.commands``, ``tandemdb.counter``); the
-node's own are below.
+The operations are the state machines' own commands (``tandemdb.kv.commands``, ``tandemdb.counter``) and the
+node's own (``tandemdb.wire.node_ops``); the registry of operations (``tandemdb.wire.ops``) lists them all and
+derives ``Op``, the union that ``Request.op`` decodes. The replies and the envelopes are below.
 """
 
 from __future__ import annotations
@@ -15,118 +16,26 @@ from enum import StrEnum
 
 import msgspec
 
-from ..counter import CounterAdd, CounterGet, CounterResult
-from ..kv.commands import (
-    Compact,
-    DeleteRange,
-    LeaseGrant,
-    LeaseKeepAlive,
-    LeaseList,
-    LeaseRevoke,
-    LeaseTimeToLive,
-    Put,
-    Range,
-    Txn,
-)
+from ..counter import CounterResult
+from ..kv.commands import LeaseKeepAlive, LeaseList, LeaseTimeToLive
 from ..kv.results import Event, KeyValue, LeaseListResult, LeaseTTLResult, Result
+from .node_ops import (
+    GroupCreate,
+    Member,
+    MemberAdd,
+    MemberList,
+    MemberPromote,
+    MemberRemove,
+    MoveLeader,
+    SnapshotSave,
+    Status,
+    WatchCancel,
+    WatchCreate,
+)
+from .ops import Op
 
 CLIENT_MAGIC = b"TNDMCLNT"
 CLIENT_VERSION = 1
-
-# -- operations beyond the KV commands ----------------------------------------------------------------------------
-
-
-class WatchCreate(msgspec.Struct, tag="watch", array_like=True, omit_defaults=True):
-    """Stream the changes to a key range from ``start_revision`` (0: from the next change)."""
-
-    key: bytes
-    range_end: bytes = b""
-    start_revision: int = 0
-    prev_kv: bool = False
-
-
-class WatchCancel(msgspec.Struct, tag="watch_cancel", array_like=True):
-    watch_id: int  # the id of the WatchCreate request
-
-
-class Member(msgspec.Struct, array_like=True, omit_defaults=True):
-    """A node as the cluster knows it. ``peer``/``client`` are host:port, ``http`` a URL."""
-
-    id: int
-    peer: str
-    client: str = ""
-    http: str = ""
-    region: str = ""
-    zone: str = ""
-
-
-class MemberList(msgspec.Struct, tag="member_list", array_like=True):
-    pass
-
-
-class MemberAdd(msgspec.Struct, tag="member_add", array_like=True):
-    """Add ``member`` (id 0: the next free id) as a learner, or as a voter if ``learner`` is false."""
-
-    member: Member
-    learner: bool = True
-
-
-class MemberRemove(msgspec.Struct, tag="member_remove", array_like=True):
-    id: int
-
-
-class MemberPromote(msgspec.Struct, tag="member_promote", array_like=True):
-    """Make a learner a voter; refused until it has caught up with the leader's log."""
-
-    id: int
-
-
-class Status(msgspec.Struct, tag="status", array_like=True):
-    pass
-
-
-class MoveLeader(msgspec.Struct, tag="move_leader", array_like=True):
-    target: int
-
-
-class GroupCreate(msgspec.Struct, tag="group_create", array_like=True):
-    """Host a new Raft group on the node this is sent to (send it to every one of ``members``, with the same
-    members everywhere: each founding replica writes the same first log). A node not among ``members`` hosts
-    an empty replica that a member change adds later. Low-level: the placement driver will make groups."""
-
-    group: int
-    members: list[int]
-
-
-class SnapshotSave(msgspec.Struct, tag="snapshot_save", array_like=True):
-    """A consistent copy of the group's state as of a linearizable read point."""
-
-
-KVOp = Range | Put | DeleteRange | Txn | LeaseGrant | LeaseRevoke | Compact
-Op = (
-    Range
-    | Put
-    | DeleteRange
-    | Txn
-    | LeaseGrant
-    | LeaseRevoke
-    | Compact
-    | LeaseKeepAlive
-    | LeaseTimeToLive
-    | LeaseList
-    | WatchCreate
-    | WatchCancel
-    | MemberList
-    | MemberAdd
-    | MemberRemove
-    | MemberPromote
-    | Status
-    | MoveLeader
-    | SnapshotSave
-    | GroupCreate
-    | CounterAdd
-    | CounterGet
-)
 
 # -- results beyond the KV results ---------------------------------------------------------------------------------
 
@@ -263,7 +172,6 @@ __all__ = [
     "ErrorKind",
     "GroupCreate",
     "Event",
-    "KVOp",
     "KeyValue",
     "LeaseKeepAlive",
     "LeaseList",

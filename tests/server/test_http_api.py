@@ -12,9 +12,10 @@ import pytest
 
 from fake_gateway import FakeGateway, Served
 from tandemdb.kv import ErrorCode, ErrorResult, KVStore, Put, Range
-from tandemdb.server import http_api, http_json
+from tandemdb.server import http_api
 from tandemdb.server.http_api import MAX_BODY_BYTES, OPENAPI_PATH, make_app
 from tandemdb.wire.client_api import Error, ErrorKind, MemberAdd, Status
+from tandemdb.wire.ops import OPS
 
 OPENAPI = json.loads(OPENAPI_PATH.read_text())
 
@@ -450,15 +451,18 @@ def _without_descriptions(schema):
 
 
 def test_openapi_request_schemas_are_the_body_structs():
+    """Each route's documented request body is the JSON body of its operation in the registry, field for field."""
     schemas = OPENAPI["components"]["schemas"]
-    names = {
-        op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-        for item in OPENAPI["paths"].values()
-        for op in item.values()
+    documented = {
+        (method.upper(), path): op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        for path, item in OPENAPI["paths"].items()
+        for method, op in item.items()
         if "requestBody" in op
     }
+    bodies = {(s.http_method, s.http_path): s.http_body for s in OPS.http_routes() if s.http_body is not None}
+    assert documented == {route: body.__name__ for route, body in bodies.items()}
     _, generated = msgspec.json.schema_components(
-        [getattr(http_json, name) for name in sorted(names)], ref_template="#/components/schemas/{name}"
+        sorted(bodies.values(), key=lambda body: body.__name__), ref_template="#/components/schemas/{name}"
     )
     for name, schema in generated.items():
         assert _without_descriptions(schemas[name]) == _without_descriptions(schema), name
