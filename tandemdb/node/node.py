@@ -31,6 +31,7 @@ from ..wire.client_api import (
     Error,
     ErrorKind,
     GroupCreate,
+    GroupRemove,
     Member,
     MemberAdd,
     MemberList,
@@ -142,6 +143,20 @@ class Node:
         self._add_group(Group(self.cfg, group, gs, self._rng, make_machine(self.cfg.state_machine, self.cfg)))
         self._collect_members()
 
+    def remove_group(self, group: int) -> None:
+        """Stop hosting ``group`` and delete its data (a tombstone in the log, durable with the next write).
+        Its waiting requests and watches end with ``not_found``; its other replicas are not told."""
+        g = self.groups.pop(group)
+        self._awake.pop(group, None)
+        self._dirty.pop(group, None)
+        gone = Error(ErrorKind.NOT_FOUND, f"group {group} was removed from node {self.cfg.id}")
+        for waiter in g.take_all_waiters():
+            self.reply(waiter, gone)
+        self._publish(self.watches.cancel_group(group, gone.message))
+        self.storage.remove_group(group)
+        self._sync_needed = True
+        self._collect_members()
+
     def _add_group(self, g: Group) -> None:
         g.tracing = self._tracing
         self.groups[g.group] = self._awake[g.group] = self._dirty[g.group] = g
@@ -236,6 +251,8 @@ class Node:
             self._fail(error)
             return
         for g in groups:
+            if self.groups.get(g.group) is not g:
+                continue  # removed while its write was in flight
             saved = g.stats.snapshots_saved
             g.finish()
             self.snapshots_saved += g.stats.snapshots_saved - saved
@@ -301,6 +318,12 @@ class Node:
             return Error(ErrorKind.BAD_REQUEST, f"group {op.group} exists already on node {self.cfg.id}")
         me = self.cfg.member
         self.create_group(op.group, [me if i == me.id else Member(i, self.peers[i]) for i in sorted(set(op.members))])
+        return OkResult()
+
+    def _group_remove(self, op: GroupRemove) -> Any:
+        if op.group not in self.groups:
+            return Error(ErrorKind.NOT_FOUND, f"node {self.cfg.id} hosts no group {op.group}")
+        self.remove_group(op.group)
         return OkResult()
 
     def _watch_create(self, g: Group, op: WatchCreate, waiter: Waiter) -> Any | None:
@@ -516,7 +539,7 @@ _GROUP_OPS: dict[type, Callable[[Node, Group, Any, Waiter], Any | None]] = {
     MoveLeader: Node._move_leader,
     SnapshotSave: Node._snapshot_save,
 }
-_NODE_OPS: dict[type, Callable[[Node, Any], Any]] = {GroupCreate: Node._group_create}
+_NODE_OPS: dict[type, Callable[[Node, Any], Any]] = {GroupCreate: Node._group_create, GroupRemove: Node._group_remove}
 
 
 def _check_own_ops() -> None:

@@ -74,6 +74,15 @@ class WatchHub:
             out.extend((w.conn, batch) for batch in self._batches(w, mine, revision))
         return out
 
+    def cancel_group(self, group: int, reason: str) -> list[tuple[int, WatchEvents]]:
+        """End every watch of ``group`` (the group is gone from this node)."""
+        out = []
+        for key, w in list(self._by_key.items()):
+            if w.group == group:
+                del self._by_key[key]
+                out.append((w.conn, WatchEvents(w.watch_id, w.next_revision - 1, canceled=True, reason=reason)))
+        return out
+
     def skip_next_revision(self, group: int) -> None:
         """The ``watch_skips_event`` bug: each watcher of ``group`` will miss the next revision's events."""
         for w in self._by_key.values():

@@ -30,7 +30,7 @@ import posixpath
 from ..raft.types import Snapshot
 from .disk import Disk
 from .group_storage import GroupStorage
-from .record import WriteBatch
+from .record import RecordKind, WriteBatch
 from .snapshot_file import SUFFIX, snapshot_file_name
 from .wal import DEFAULT_SEGMENT_SIZE, WAL
 
@@ -80,6 +80,15 @@ class NodeStorage:
             group = self._groups[group_id] = GroupStorage(self, group_id)
         return group
 
+    def remove_group(self, group_id: int) -> None:
+        """Forget ``group_id`` and everything it wrote: a tombstone record (durable with the next sync) makes a
+        replay drop the group's earlier records, and its snapshot file goes once the tombstone is durable."""
+        group = self._groups.pop(group_id)
+        self._log(RecordKind.GROUP_REMOVED, group_id, b"")
+        if group._snapshot_path is not None:
+            self._obsolete(group._snapshot_path)
+        self._note_dead_records()
+
     def group_ids(self) -> list[int]:
         return sorted(self._groups)
 
@@ -122,6 +131,9 @@ class NodeStorage:
 
     # -- internals ----------------------------------------------------------------------------------------
     def _replay(self, lsn: int, kind: int, group: int, payload: memoryview, path: str, offset: int) -> None:
+        if kind == RecordKind.GROUP_REMOVED:
+            self._groups.pop(group, None)
+            return
         self.group(group)._replay(lsn, kind, payload, path, offset)
 
     def _collect(self) -> None:

@@ -44,6 +44,7 @@ class RecordKind(IntEnum):
     ENTRIES = 2  # payload: list[Entry], consecutive; appending at index i drops the group's entries from i on
     SNAPSHOT = 3  # payload: SnapshotMarker; the snapshot itself is a separate file
     COMPACTION = 4  # payload: CompactionMarker
+    GROUP_REMOVED = 5  # empty payload: the group is gone from this node; its earlier records are dead
 
 
 class SnapshotMarker(msgspec.Struct, array_like=True, gc=False):

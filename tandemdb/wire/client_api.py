@@ -21,6 +21,7 @@ from ..kv.commands import LeaseKeepAlive, LeaseList, LeaseTimeToLive
 from ..kv.results import Event, KeyValue, LeaseListResult, LeaseTTLResult, Result
 from .node_ops import (
     GroupCreate,
+    GroupRemove,
     Member,
     MemberAdd,
     MemberList,
@@ -171,6 +172,7 @@ __all__ = [
     "Error",
     "ErrorKind",
     "GroupCreate",
+    "GroupRemove",
     "Event",
     "KeyValue",
     "LeaseKeepAlive",

@@ -61,6 +61,14 @@ class MoveLeader(msgspec.Struct, tag="move_leader", array_like=True):
     target: int
 
 
+class GroupRemove(msgspec.Struct, tag="group_remove", array_like=True):
+    """Stop hosting Raft group ``group`` on the node this is sent to, and delete its data there. Only once the
+    group no longer counts this node (after a member remove), or the group is retired everywhere: a replica
+    removed while still a member is a lost copy. Low-level, like ``GroupCreate``."""
+
+    group: int
+
+
 class GroupCreate(msgspec.Struct, tag="group_create", array_like=True):
     """Host a new Raft group on the node this is sent to (send it to every one of ``members``, with the same
     members everywhere: each founding replica writes the same first log). A node not among ``members`` hosts

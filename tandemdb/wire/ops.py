@@ -46,6 +46,7 @@ from ..state_machine import OpKinds
 from . import http_bodies as b
 from .node_ops import (
     GroupCreate,
+    GroupRemove,
     MemberAdd,
     MemberList,
     MemberPromote,
@@ -215,6 +216,7 @@ OPS = OpRegistry(
         OpSpec(MoveLeader, OpKind.ADMIN, "POST /v1/move_leader", b.MoveLeaderBody),
         OpSpec(SnapshotSave, OpKind.ADMIN, "GET /v1/snapshot"),
         OpSpec(GroupCreate, OpKind.ADMIN),
+        OpSpec(GroupRemove, OpKind.ADMIN),
     ]
 )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from tandemdb.counter import CounterAdd, CounterGet
 from tandemdb.kv import LeaseGrant, Put, PutResult, Range
 from tandemdb.node.node import LIVENESS_GROUP
-from tandemdb.wire.client_api import GroupCreate, OkResult
+from tandemdb.wire.client_api import GroupCreate, GroupRemove, OkResult
 
 from .cluster import Cluster
 
@@ -102,3 +102,21 @@ def test_creating_a_group_twice_or_with_unknown_members_is_refused() -> None:
     assert "no peer address known for nodes [77]" in c.call(1, GroupCreate(6, [1, 77])).message
     assert "a group id >= 1 and members" in c.call(1, GroupCreate(0, [1])).message  # 0: the liveness heartbeats
     assert "a group id >= 1 and members" in c.call(1, GroupCreate(9, [])).message
+
+
+def test_a_removed_group_is_gone_after_a_restart_and_its_data_with_it() -> None:
+    c = Cluster(state_machine="counter")
+    for node_id in c.nodes:
+        assert c.call(node_id, GroupCreate(7, [1, 2, 3])) == OkResult()
+    leader = c.leader(7)
+    assert c.call(leader, CounterAdd(b"n", 2), group=7).value == 2
+    c.settle()
+    gone = next(i for i in c.nodes if i != leader)
+    assert c.call(gone, GroupRemove(7)) == OkResult()
+    assert 7 not in c.nodes[gone].groups
+    assert "hosts no group 7" in c.call(gone, CounterGet(b"n"), group=7).message
+    assert "hosts no group 7" in c.call(gone, GroupRemove(7)).message
+    c.settle()
+    restarted = c.restart(gone)
+    assert sorted(restarted.groups) == [1]  # the tombstone in the log dropped it
+    assert c.call(leader, CounterAdd(b"n", 1), group=7).value == 3  # the other two replicas serve on
