@@ -69,8 +69,10 @@ class SimClient:
         self.next_req += 1
         self.op.reqs.add(self.next_req)
         self.op.node = self.target
-        session = {"client_id": self.id, "seq": self.op.seq} if self.op.seq else {}
-        self.sim.client_send(self, self.target, Request(self.next_req, self.op.command, **session))
+        client_id = self.id if self.op.seq else 0  # a read goes without a session
+        self.sim.client_send(
+            self, self.target, Request(self.next_req, self.op.command, client_id=client_id, seq=self.op.seq)
+        )
 
     def on_reply(self, req_id: int, reply: Reply) -> None:
         op = self.op

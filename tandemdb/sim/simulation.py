@@ -20,7 +20,7 @@ from ..node import NodeConfig
 from ..raft.types import MessageType, Role
 from ..storage.errors import StorageError
 from ..storage.simdisk import SimDisk
-from ..wire.client_api import Request, Response
+from ..wire.client_api import Member, Request, Response
 from ..wire.peer import GroupMessage
 from . import views
 from .clients import SimClient
@@ -59,7 +59,8 @@ class SimConfig:
     bugs: frozenset[str] = frozenset()
     clients: int = 4
     state_machine: str = "kv"
-    knobs: dict[str, Any] = field(default_factory=dict)  # pin per-seed node knobs (NodeConfig fields), e.g. for a targeted run
+    # Pinned per-seed node knobs (NodeConfig fields), e.g. for a targeted run.
+    knobs: dict[str, Any] = field(default_factory=dict)
     trace: bool = False
 
 
@@ -87,7 +88,7 @@ class Simulation:
         self.cfg = cfg
         self.rng = random.Random(cfg.seed)
         self.now = 0
-        self._queue: list[tuple[int, int, str, tuple]] = []
+        self._queue: list[tuple[int, int, str, tuple[Any, ...]]] = []
         self._seq = 0
         self.events = 0
         self.trace: list[str] | None = [] if cfg.trace else None
@@ -154,7 +155,7 @@ class Simulation:
         self.stopping = False
 
     # -- scheduling --------------------------------------------------------------------------------------------
-    def schedule(self, delay_us: int, kind: str, *args) -> None:
+    def schedule(self, delay_us: int, kind: str, *args: Any) -> None:
         self._seq += 1
         heapq.heappush(self._queue, (self.now + delay_us, self._seq, kind, args))
 
@@ -190,7 +191,7 @@ class Simulation:
         best = None
         for i in self.live_ids():
             h = self.hosts[i]
-            if h.is_leader and (best is None or views.raft_of(h.node).term > views.raft_of(best.node).term):
+            if h.is_leader and (best is None or views.raft_of(h.running).term > views.raft_of(best.running).term):
                 best = h
         return best
 
@@ -200,7 +201,7 @@ class Simulation:
         self.hosts[node_id] = host
         return host
 
-    def _start(self, host: SimHost, founders: list | None = None) -> None:
+    def _start(self, host: SimHost, founders: list[Member] | None = None) -> None:
         host.start(founders)
         self.schedule(self.rng.randint(0, host.tick_us), "tick", host.id, host.incarnation)
 
@@ -255,7 +256,7 @@ class Simulation:
         self.invariants.on_node_step(host)
 
     def _observe(self, host: SimHost) -> None:
-        r = views.raft_of(host.node)
+        r = views.raft_of(host.running)
         seen = (r.term, r.role, r.lead, r.log.committed)
         if seen == host.seen:
             return
@@ -294,7 +295,7 @@ class Simulation:
     def client_send(self, client: SimClient, node_id: int, req: Request) -> None:
         self.schedule(self.rng.randint(100, 1_000), "request", node_id, client.id, req)
 
-    def admin(self, node_id: int, op) -> None:
+    def admin(self, node_id: int, op: Any) -> None:
         """An operator's request (membership, leadership) to ``node_id``."""
         self.admin_req += 1
         self.schedule(self.rng.randint(100, 1_000), "request", node_id, ADMIN_CONN, Request(self.admin_req, op))
@@ -302,7 +303,7 @@ class Simulation:
     def reply(self, node_id: int, conn: int, resp: Response) -> None:
         self.schedule(self.rng.randint(100, 1_000), "reply", conn, resp)
 
-    def completed(self, client: SimClient, op: Op, output) -> None:
+    def completed(self, client: SimClient, op: Op, output: Any) -> None:
         self.history.ok(op, output)
         self.trace_line(f"ok c{client.id} op{op.id} -> {output}")
         if self.healed_at is not None:
@@ -325,7 +326,9 @@ class Simulation:
             self.stopping = True
             self._run_until(end + self.quiet_us + self.client_timeout_us + 100_000)
             if self.ok_after_heal == 0:
-                raise Violation(f"no client operation succeeded in the {self.quiet_us / 1e6:.0f} s after all faults healed")
+                raise Violation(
+                    f"no client operation succeeded in the {self.quiet_us / 1e6:.0f} s after all faults healed"
+                )
             failure = self.workload.check(self.history.ops, self.linearizability_steps)
             if failure:
                 raise Violation(failure)
@@ -339,7 +342,10 @@ class Simulation:
         result.ops = len(ops)
         result.ops_ok = sum(1 for o in ops if o.status == "ok")
         result.committed = max(
-            (views.raft_of(h.node).log.committed if h.alive else h.durable.hard_state.commit for h in self.hosts.values()),
+            (
+                views.raft_of(h.node).log.committed if h.node is not None else h.durable.hard_state.commit
+                for h in self.hosts.values()
+            ),
             default=0,
         )
         if self.trace is not None:
@@ -369,7 +375,7 @@ class Simulation:
         host = self._live(node_id, incarnation)
         if host is None:
             return
-        host.node.tick()
+        host.running.tick()
         self.after_event(host)
         self.schedule(host.tick_us, "tick", node_id, incarnation)
 
@@ -379,7 +385,7 @@ class Simulation:
             return
         if self.trace is not None:
             self.trace_line(f"deliver {msgs[0].msg.frm}->{node_id} " + "; ".join(_describe(gm) for gm in msgs))
-        host.node.receive(msgs)
+        host.running.receive(msgs)
         self.after_event(host)
 
     def _on_disk(self, node_id: int, incarnation: int) -> None:
@@ -391,7 +397,7 @@ class Simulation:
     def _on_unreachable(self, node_id: int, peer: int) -> None:
         host = self._live(node_id)
         if host is not None:
-            host.node.unreachable(peer)
+            host.running.unreachable(peer)
             self.after_event(host)
 
     def _on_trap(self, node_id: int) -> None:
@@ -409,8 +415,9 @@ class Simulation:
         if host is None:
             self.schedule(self.rng.randint(100, 1_000), "refused", conn, req.id)
             return
-        self.trace_line(f"request {'admin' if conn == ADMIN_CONN else 'c' + str(conn)} #{req.id} -> node {node_id}: {req.op!r}")
-        host.node.request(conn, req)
+        who = "admin" if conn == ADMIN_CONN else f"c{conn}"
+        self.trace_line(f"request {who} #{req.id} -> node {node_id}: {req.op!r}")
+        host.running.request(conn, req)
         self.after_event(host)
 
     def _on_reply(self, conn: int, resp: Response) -> None:
@@ -430,6 +437,8 @@ class Simulation:
             return
         client = self.clients[client_id - 1]
         client.next_op()
+        if client.op is None:
+            raise RuntimeError(f"client {client_id} started no operation")
         self.schedule(self.client_timeout_us, "timeout", client_id, client.op.op.id)
 
     def _on_retry(self, client_id: int, op_id: int) -> None:

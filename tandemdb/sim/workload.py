@@ -90,7 +90,7 @@ class KVWorkload:
         return op.f != "read"
 
     def command(self, op: Op) -> Any:
-        key = op.key.encode()
+        key = _key(op).encode()
         if op.f == "read":
             return Range(key)
         if op.f == "write":
@@ -106,16 +106,16 @@ class KVWorkload:
         if op.f == "read" and isinstance(reply, RangeResult):
             return int(reply.kvs[0].value) if reply.kvs else None
         if op.f == "write" and isinstance(reply, PutResult):
-            self._written(op.key, op.value)
+            self._written(_key(op), op.value)
             return None
         if op.f == "cas" and isinstance(reply, TxnResult):
             if reply.succeeded:
-                self._written(op.key, op.value[1])
+                self._written(_key(op), op.value[1])
             return reply.succeeded
         raise UnexpectedReply(f"{op.f} {op.key!r} answered with {reply!r}")
 
     def indeterminate(self, op: Op) -> None:
-        if op.f != "read" and op.key[1:] == str(self.generation):
+        if op.f != "read" and _key(op)[1:] == str(self.generation):
             self.unknown += 1
             if self.unknown >= self.unknown_per_keys:
                 self._next_generation()
@@ -137,6 +137,12 @@ class KVWorkload:
             f"linearizability unknown: the checker's search budget ({max_steps} steps) ran out on keys "
             f"{', '.join(res.unknown_keys)}; an undecided history is not a pass (shorten the run or raise the budget)"
         )
+
+
+def _key(op: Op) -> str:
+    if op.key is None:
+        raise ValueError(f"op {op.id} ({op.f}) has no key: every operation of this workload names one")
+    return op.key
 
 
 WORKLOADS: dict[str, Callable[[], Workload]] = {"kv": KVWorkload}

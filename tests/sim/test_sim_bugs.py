@@ -51,7 +51,9 @@ SCHEDULES: dict[str, Schedule] = {
     # Reordered and duplicated appends: an old append cuts off entries the follower had acknowledged.
     "truncate_matching_suffix": Schedule(3, "delay,duplicate", "10s", r"^(durability|unsafe commit):"),
     # A voter that ignores logs elects a leader that lacks committed entries.
-    "vote_without_log_check": Schedule(5, "partition,crash", "10s", r"^(leader completeness|state machine safety|unsafe commit):"),
+    "vote_without_log_check": Schedule(
+        5, "partition,crash", "10s", r"^(leader completeness|state machine safety|unsafe commit):"
+    ),
 }
 
 
@@ -62,8 +64,22 @@ def test_every_bug_has_a_schedule() -> None:
 @pytest.mark.parametrize("bug", sorted(BUGS))
 def test_simulator_catches_known_bug(bug: str) -> None:
     s = SCHEDULES[bug]
-    args = ["sim", "--bug", bug, "--nodes", str(s.nodes), "--faults", s.faults, "--duration", s.duration,
-            "--seeds", str(SEED_BOUND), "--fail-fast", "-j", "1"]
+    args = [
+        "sim",
+        "--bug",
+        bug,
+        "--nodes",
+        str(s.nodes),
+        "--faults",
+        s.faults,
+        "--duration",
+        s.duration,
+        "--seeds",
+        str(SEED_BOUND),
+        "--fail-fast",
+        "-j",
+        "1",
+    ]
     for name, value in s.knobs.items():
         args += ["--knob", f"{name}={str(value).lower()}"]
     out = CliRunner().invoke(cli, args).output
@@ -74,7 +90,13 @@ def test_simulator_catches_known_bug(bug: str) -> None:
     assert re.search(s.expect, error), f"{bug}: seed {seed} failed with another violation than expected: {error}"
     assert f"--bug {bug}" in out and f"replay: tandem sim --seed {seed}" in out
     # The failing seed replays the same failure.
-    cfg = SimConfig(seed=seed, nodes=s.nodes, faults=parse_faults(s.faults), bugs=frozenset([bug]), knobs=s.knobs,
-                    duration_us=int(float(s.duration.rstrip("s")) * 1_000_000))
+    cfg = SimConfig(
+        seed=seed,
+        nodes=s.nodes,
+        faults=parse_faults(s.faults),
+        bugs=frozenset([bug]),
+        knobs=s.knobs,
+        duration_us=int(float(s.duration.rstrip("s")) * 1_000_000),
+    )
     again = run_seed(cfg)
     assert not again.ok and again.error.splitlines()[0] == error

@@ -61,8 +61,22 @@ def test_trace_files_are_byte_identical_across_processes(tmp_path) -> None:
     for hashseed in ("1", "2"):
         out = tmp_path / f"trace{hashseed}.txt"
         env = dict(os.environ, PYTHONHASHSEED=hashseed)
-        cmd = [sys.executable, "-m", "tandemdb.cli.main", "sim", "--seed", "7", "--nodes", "5", "--faults", "all",
-               "--duration", "2s", "--trace", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tandemdb.cli.main",
+            "sim",
+            "--seed",
+            "7",
+            "--nodes",
+            "5",
+            "--faults",
+            "all",
+            "--duration",
+            "2s",
+            "--trace",
+            str(out),
+        ]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         outs.append(out.read_bytes())
