@@ -101,6 +101,8 @@ class Simulation:
         rng = self.rng
         self.disk_us = rng.choice(((100, 1_500), (500, 8_000)))
         self.client_timeout_us = rng.choice((300_000, 1_000_000))
+        # A write unanswered this long is sent again, same session, to another node (its reply may be lost).
+        self.resend_us = rng.choice(((50_000, 150_000), (150_000, 400_000)))
         election = rng.choice((3, 5, 10))  # short timeouts make split votes and leader churn common
         check_quorum = rng.random() < 0.5
         self.default_params: dict[str, Any] = {
@@ -120,6 +122,7 @@ class Simulation:
             "request_timeout_ms": rng.choice((200, 600, 2_000)),
             "session_ttl_s": rng.choice((4, 600)),  # short: session sweeps happen during the run
             "record_applied": True,
+            "state_machine": cfg.state_machine,
             "bugs": cfg.bugs,
         }
         unknown = sorted(set(cfg.knobs) - set(KNOBS))
@@ -301,6 +304,12 @@ class Simulation:
         self.schedule(self.rng.randint(100, 1_000), "request", node_id, ADMIN_CONN, Request(self.admin_req, op))
 
     def reply(self, node_id: int, conn: int, resp: Response) -> None:
+        """A reply travels back to its client; while messages are being lost (the loss fault), so are replies:
+        the client then resends its write elsewhere, with the same session, as a real client does."""
+        loss = self.network.model.loss
+        if conn != ADMIN_CONN and loss and self.rng.random() < loss:
+            self.trace_line(f"reply #{resp.id} from node {node_id} to c{conn} lost")
+            return
         self.schedule(self.rng.randint(100, 1_000), "reply", conn, resp)
 
     def completed(self, client: SimClient, op: Op, output: Any) -> None:
@@ -445,6 +454,12 @@ class Simulation:
         client = self.clients[client_id - 1]
         if client.op is not None and client.op.op.id == op_id and self.now < client.op.deadline:
             client.send()
+
+    def _on_resend(self, client_id: int, op_id: int, req_id: int) -> None:
+        client = self.clients[client_id - 1]
+        op = client.op
+        if op is not None and op.op.id == op_id and max(op.reqs) == req_id and self.now < op.deadline:
+            client.resend()
 
     def _on_timeout(self, client_id: int, op_id: int) -> None:
         client = self.clients[client_id - 1]

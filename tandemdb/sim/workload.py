@@ -12,8 +12,10 @@ import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..checker import counter as counter_checker
 from ..checker.history import Op
 from ..checker.linearizability import check, describe
+from ..counter import CounterAdd, CounterGet, CounterResult
 from ..kv import Compare, Put, PutResult, Range, RangeResult, Txn, TxnResult
 from ..wire.client_api import Reply
 
@@ -139,10 +141,46 @@ class KVWorkload:
         )
 
 
+class CounterWorkload:
+    """Adds of small positive deltas to a few counters of the real ``CounterMachine`` (``CounterAdd``, which
+    returns the new value), and linearizable reads of them (``CounterGet``, via ReadIndex or a lease);
+    checked by Jepsen's counter checker (``tandemdb.checker.counter``): every value read or returned lies
+    between what the acknowledged adds guarantee and what all attempted adds allow. An add applied twice (a
+    retry not answered from its session) shows as a value above the upper bound."""
+
+    name = "counter"
+    counters = ("x", "y", "z")
+
+    def invoke(self, rng: random.Random, client: int) -> tuple[str, str, Any]:
+        name = rng.choice(self.counters)
+        if rng.random() < 0.4:
+            return "read", name, None
+        return "add", name, rng.randint(1, 5)
+
+    def is_write(self, op: Op) -> bool:
+        return op.f == "add"
+
+    def command(self, op: Op) -> Any:
+        name = _key(op).encode()
+        return CounterAdd(name, op.value) if op.f == "add" else CounterGet(name)
+
+    def output(self, op: Op, reply: Reply) -> Any:
+        if isinstance(reply, CounterResult) and not reply.error and reply.name == _key(op).encode():
+            return reply.value
+        raise UnexpectedReply(f"{op.f} {op.key!r} answered with {reply!r}")
+
+    def indeterminate(self, op: Op) -> None:
+        pass
+
+    def check(self, ops: list[Op], max_steps: int) -> str | None:
+        res = counter_checker.check(ops)
+        return None if res.valid else "counter out of bounds: " + res.describe()
+
+
 def _key(op: Op) -> str:
     if op.key is None:
         raise ValueError(f"op {op.id} ({op.f}) has no key: every operation of this workload names one")
     return op.key
 
 
-WORKLOADS: dict[str, Callable[[], Workload]] = {"kv": KVWorkload}
+WORKLOADS: dict[str, Callable[[], Workload]] = {"kv": KVWorkload, "counter": CounterWorkload}

@@ -32,6 +32,7 @@ class Schedule:
     duration: str
     expect: str  # regex: the violations this bug causes
     knobs: dict[str, object] = field(default_factory=dict)
+    state_machine: str = "kv"
 
 
 NOT_LINEARIZABLE = r"^history is not linearizable"
@@ -42,6 +43,11 @@ SCHEDULES: dict[str, Schedule] = {
     # acknowledges an old-term entry before the new leader's own.
     "commit_previous_term": Schedule(
         3, "partition", "10s", r"^(unsafe commit|state machine safety):", {"max_size_per_msg": 1}
+    ),
+    # Replies are lost with the messages: clients resend their writes, same session, to another node; the copy
+    # applied again shows as a counter above the sum of every add attempted.
+    "duplicate_retry": Schedule(
+        3, "loss", "5s", r"^counter out of bounds: (read|add) .* above the upper bound", state_machine="counter"
     ),
     # Crash traps restart a voter right after it voted; delayed requests of a rival candidate then reach it.
     "forget_vote_on_restart": Schedule(5, "crash,delay", "10s", r"^(vote safety|election safety):"),
@@ -80,6 +86,8 @@ def test_simulator_catches_known_bug(bug: str) -> None:
         "-j",
         "1",
     ]
+    if s.state_machine != "kv":
+        args += ["--state-machine", s.state_machine]
     for name, value in s.knobs.items():
         args += ["--knob", f"{name}={str(value).lower()}"]
     out = CliRunner().invoke(cli, args).output
@@ -89,6 +97,8 @@ def test_simulator_catches_known_bug(bug: str) -> None:
     assert not error.startswith("exception"), f"{bug}: seed {seed} raised instead of catching a violation: {out}"
     assert re.search(s.expect, error), f"{bug}: seed {seed} failed with another violation than expected: {error}"
     assert f"--bug {bug}" in out and f"replay: tandem sim --seed {seed}" in out
+    if s.state_machine != "kv":
+        assert f"--state-machine {s.state_machine}" in out
     # The failing seed replays the same failure.
     cfg = SimConfig(
         seed=seed,
@@ -96,6 +106,7 @@ def test_simulator_catches_known_bug(bug: str) -> None:
         faults=parse_faults(s.faults),
         bugs=frozenset([bug]),
         knobs=s.knobs,
+        state_machine=s.state_machine,
         duration_us=int(float(s.duration.rstrip("s")) * 1_000_000),
     )
     again = run_seed(cfg)
