@@ -54,6 +54,11 @@ SCHEDULES: dict[str, Schedule] = {
     # A leader cut off by a partition answers reads from its stale state (it keeps leading without CheckQuorum).
     "stale_leader_read": Schedule(3, "partition", "10s", NOT_LINEARIZABLE, {"check_quorum": False}),
     "stale_follower_read": Schedule(3, "partition", "5s", NOT_LINEARIZABLE),
+    # Delayed appends of one entry each leave a node behind in applying; a ReadIndex read (leases off) that it
+    # answers once confirmed, before applying up to the read index, returns an old value.
+    "read_before_apply": Schedule(
+        3, "delay", "5s", NOT_LINEARIZABLE, {"lease_reads": False, "max_size_per_msg": 1}
+    ),
     # Reordered and duplicated appends: an old append cuts off entries the follower had acknowledged.
     "truncate_matching_suffix": Schedule(3, "delay,duplicate", "10s", r"^(durability|unsafe commit):"),
     # A voter that ignores logs elects a leader that lacks committed entries.
