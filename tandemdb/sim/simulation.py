@@ -15,6 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..checker import watch as watch_checker
 from ..checker.history import Op, Recorder
 from ..node import NodeConfig
 from ..raft.types import MessageType, Role
@@ -28,6 +29,7 @@ from .faults import Nemesis
 from .host import SimHost, member
 from .invariants import Invariants, Violation
 from .network import Network
+from .watchers import MOVE_EVERY_US, WATCH_CONN, SimWatcher
 from .workload import WORKLOADS
 
 # The per-seed node knobs a run may pin (``SimConfig.knobs``, ``tandem sim --knob``): NodeConfig fields.
@@ -145,6 +147,16 @@ class Simulation:
         self.clients = [SimClient(self, c) for c in range(1, cfg.clients + 1)]
         for c in self.clients:
             self.schedule(self.rng.randint(0, 200_000), "next_op", c.id)
+        # Watchers of the workload's key range, if its state machine has watches: two or three per seed.
+        self.watchers: list[SimWatcher] = []
+        if self.workload.watch_range is not None:
+            key, range_end = self.workload.watch_range
+            self.watchers = [SimWatcher(self, i, key, range_end) for i in range(self.rng.randint(2, 3))]
+            for w in self.watchers:
+                self.schedule(self.rng.randint(0, 200_000), "watch_open", w.index)
+                self.schedule(self.rng.randint(*MOVE_EVERY_US), "watch_move", w.index)
+        self._reply_at: dict[tuple[int, int], int] = {}  # (node, conn) -> when its last reply arrives
+        self._broken: set[tuple[int, int, int]] = set()  # (node, conn, watch id) of watches whose connection broke
         self.admin_req = 0
         self.crash_trap = False  # while set: crash each node right after it grants a vote or while it leads
         self.traps: set[int] = set()  # nodes with a trap about to spring
@@ -229,6 +241,9 @@ class Simulation:
         for c in self.clients:  # their connections to it close
             if c.op is not None and c.op.node == node_id:
                 self.schedule(self.rng.randint(100, 1_000), "refused", c.id, max(c.op.reqs))
+        for w in self.watchers:
+            if w.req and w.target == node_id:
+                self.schedule(self.rng.randint(100, 1_000), "refused", w.conn, w.req)
         self.check_durability()
         for i in self.live_ids():  # and so do the peers' connections to it, as the server shell reports
             self.schedule(self.rng.randint(100, 1_000), "unreachable", i, node_id)
@@ -306,11 +321,21 @@ class Simulation:
     def reply(self, node_id: int, conn: int, resp: Response) -> None:
         """A reply travels back to its client; while messages are being lost (the loss fault), so are replies:
         the client then resends its write elsewhere, with the same session, as a real client does."""
+        if (node_id, conn, resp.id) in self._broken:
+            return  # the rest of a watch whose connection broke
         loss = self.network.model.loss
         if conn != ADMIN_CONN and loss and self.rng.random() < loss:
             self.trace_line(f"reply #{resp.id} from node {node_id} to c{conn} lost")
+            if conn >= WATCH_CONN:
+                # A stream's response is lost only with its connection: the watch ends there, and the node
+                # hears that the connection closed.
+                self._broken.add((node_id, conn, resp.id))
+                self.schedule(self.rng.randint(100, 1_000), "conn_lost", node_id, conn, resp.id)
             return
-        self.schedule(self.rng.randint(100, 1_000), "reply", conn, resp)
+        # One connection delivers in order (TCP): a watch's responses must not overtake one another.
+        at = max(self.now + self.rng.randint(100, 1_000), self._reply_at.get((node_id, conn), 0))
+        self._reply_at[(node_id, conn)] = at
+        self.schedule(at - self.now, "reply", conn, resp)
 
     def completed(self, client: SimClient, op: Op, output: Any) -> None:
         self.history.ok(op, output)
@@ -341,6 +366,10 @@ class Simulation:
             failure = self.workload.check(self.history.ops, self.linearizability_steps)
             if failure:
                 raise Violation(failure)
+            if self.watchers:
+                watched = watch_checker.check([log for w in self.watchers for log in w.logs])
+                if not watched.valid:
+                    raise Violation(watched.describe())
         except Violation as v:
             result.ok, result.error = False, f"{v} (at {self.now / 1e6:.3f} s simulated)"
         except Exception:  # noqa: BLE001  # a crash of the node logic itself is a failure too: report it, with its seed
@@ -435,11 +464,36 @@ class Simulation:
             if self.healed_at is None:
                 self.nemesis.drive_membership()
             return
+        if conn >= WATCH_CONN:
+            self.watchers[conn - WATCH_CONN].on_reply(resp.id, resp.reply)
+            return
         self.clients[conn - 1].on_reply(resp.id, resp.reply)
 
     def _on_refused(self, conn: int, req_id: int) -> None:
-        if conn != ADMIN_CONN:
+        if conn == ADMIN_CONN:
+            return
+        if conn >= WATCH_CONN:
+            self.watchers[conn - WATCH_CONN].on_closed(req_id)
+        else:
             self.clients[conn - 1].on_refused(req_id)
+
+    def _on_conn_lost(self, node_id: int, conn: int, req_id: int) -> None:
+        host = self._live(node_id)
+        if host is not None:
+            host.running.disconnect(conn)
+            self.after_event(host)
+        self.watchers[conn - WATCH_CONN].on_closed(req_id)
+
+    def _on_watch_open(self, index: int) -> None:
+        w = self.watchers[index]
+        if not w.req:
+            w.open()
+
+    def _on_watch_move(self, index: int) -> None:
+        if self.stopping:
+            return
+        self.watchers[index].move()
+        self.schedule(self.rng.randint(*MOVE_EVERY_US), "watch_move", index)
 
     def _on_next_op(self, client_id: int) -> None:
         if self.stopping:

@@ -26,6 +26,9 @@ class UnexpectedReply(Exception):
 
 class Workload(Protocol):
     name: str
+    # The key range that simulated watchers stream (``WatchCreate`` key and range_end), checked by the watch
+    # checker; None: the state machine has no watches.
+    watch_range: tuple[bytes, bytes] | None
 
     def invoke(self, rng: random.Random, client: int) -> tuple[str, str, Any]:
         """The next operation of ``client``, as the history records it: (f, key, value)."""
@@ -58,6 +61,7 @@ class KVWorkload:
     one key, and a bounded history per key keeps every verdict decidable."""
 
     name = "kv"
+    watch_range: tuple[bytes, bytes] | None = (b"\0", b"\0")  # every key
     keys = ("a", "b", "c")
     ops_per_keys = 150
     unknown_per_keys = 4
@@ -149,6 +153,7 @@ class CounterWorkload:
     retry not answered from its session) shows as a value above the upper bound."""
 
     name = "counter"
+    watch_range: tuple[bytes, bytes] | None = None
     counters = ("x", "y", "z")
 
     def invoke(self, rng: random.Random, client: int) -> tuple[str, str, Any]:

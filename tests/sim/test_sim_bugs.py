@@ -61,6 +61,9 @@ SCHEDULES: dict[str, Schedule] = {
     ),
     # Reordered and duplicated appends: an old append cuts off entries the follower had acknowledged.
     "truncate_matching_suffix": Schedule(3, "delay,duplicate", "10s", r"^(durability|unsafe commit):"),
+    # Leadership moves often; the watchers that stay on a node miss a revision that watchers resuming elsewhere
+    # (from their last revision + 1) get.
+    "watch_skips_event": Schedule(3, "transfer", "5s", r"^watch gap: watcher w\d+ skipped revision \d+"),
     # A voter that ignores logs elects a leader that lacks committed entries.
     "vote_without_log_check": Schedule(
         5, "partition,crash", "10s", r"^(leader completeness|state machine safety|unsafe commit):"
