@@ -33,7 +33,9 @@ def parse_knobs(specs: tuple[str, ...]) -> dict[str, int | bool]:
     return knobs
 
 
-def _replay_command(seed: int, nodes: int, faults: str, duration: str, bug: str | None, sm: str, knobs) -> str:
+def _replay_command(
+    seed: int, nodes: int, faults: str, duration: str, bug: str | None, sm: str, knobs: tuple[str, ...]
+) -> str:
     cmd = f"tandem sim --seed {seed} --nodes {nodes} --faults {faults} --duration {duration}"
     if sm != "kv":
         cmd += f" --state-machine {sm}"
@@ -64,17 +66,41 @@ def _replay_command(seed: int, nodes: int, faults: str, duration: str, bug: str 
     show_default=True,
     help="The state machine the clients use, with its workload and checker.",
 )
-@click.option("--knob", "knobs", multiple=True, metavar="NAME=VALUE",
-              help=f"Pin a per-seed node knob (repeatable): {', '.join(KNOBS)}.")
+@click.option(
+    "--knob",
+    "knobs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help=f"Pin a per-seed node knob (repeatable): {', '.join(KNOBS)}.",
+)
 @click.option("--bug", default=None, help="Turn on one known-bug switch (see --list-bugs). For self-tests only.")
 @click.option("--list-bugs", is_flag=True, help="Print the known-bug switches and exit.")
 @click.option("--list-faults", is_flag=True, help="Print the fault kinds and exit.")
-@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="With --seed: write the run's event trace to this file.")
+@click.option(
+    "--trace",
+    "trace_file",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="With --seed: write the run's event trace to this file.",
+)
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failing seed.")
-def sim(seeds, first_seed, seed, nodes, faults, duration, state_machine, knobs, bug, list_bugs, list_faults,
-        trace_file, jobs, fail_fast):
+def sim(
+    seeds: int,
+    first_seed: int,
+    seed: int | None,
+    nodes: str,
+    faults: str,
+    duration: str,
+    state_machine: str,
+    knobs: tuple[str, ...],
+    bug: str | None,
+    list_bugs: bool,
+    list_faults: bool,
+    trace_file: str | None,
+    jobs: int | None,
+    fail_fast: bool,
+) -> None:
     """Simulate clusters of real Tandem nodes under faults, checking safety after every step and the clients'
     history at the end.
 
@@ -101,8 +127,16 @@ def sim(seeds, first_seed, seed, nodes, faults, duration, state_machine, knobs, 
     bugs = frozenset([bug]) if bug else frozenset()
     seed_list = [seed] if seed is not None else list(range(first_seed, first_seed + seeds))
     configs = [
-        SimConfig(seed=s, nodes=int(nodes), faults=fault_set, duration_us=duration_us, bugs=bugs,
-                  state_machine=state_machine, knobs=knob_values, trace=bool(trace_file))
+        SimConfig(
+            seed=s,
+            nodes=int(nodes),
+            faults=fault_set,
+            duration_us=duration_us,
+            bugs=bugs,
+            state_machine=state_machine,
+            knobs=knob_values,
+            trace=bool(trace_file),
+        )
         for s in seed_list
     ]
     started = time.perf_counter()

@@ -8,6 +8,8 @@ What a client does with each answer, as a real client (``tandemdb.client``) does
   or ``STORAGE`` (outcome unknown): send the same request again, to the hinted leader or another node, after a
   short pause. A write keeps its (client id, seq), so the node's client sessions apply it at most once however
   many copies reach the log;
+- no answer to a write for a while (its reply may be lost; replies are lost while the network loses
+  messages): send it again, same session, to another node, and take the first answer to any copy;
 - the client's own deadline passes: the outcome is unknown (``info``); the client never sends it again and
   never counts it as failed;
 - any other answer is a product bug, reported as a violation.
@@ -69,8 +71,13 @@ class SimClient:
         self.next_req += 1
         self.op.reqs.add(self.next_req)
         self.op.node = self.target
-        session = {"client_id": self.id, "seq": self.op.seq} if self.op.seq else {}
-        self.sim.client_send(self, self.target, Request(self.next_req, self.op.command, **session))
+        client_id = self.id if self.op.seq else 0  # a read goes without a session
+        self.sim.client_send(
+            self, self.target, Request(self.next_req, self.op.command, client_id=client_id, seq=self.op.seq)
+        )
+        if self.op.seq:  # no answer for a while (the reply may be lost): send the write again elsewhere
+            sim = self.sim
+            sim.schedule(sim.rng.randint(*sim.resend_us), "resend", self.id, self.op.op.id, self.next_req)
 
     def on_reply(self, req_id: int, reply: Reply) -> None:
         op = self.op
@@ -95,6 +102,16 @@ class SimClient:
         nodes = self.sim.node_ids()
         self.target = hint if hint in nodes else self.sim.rng.choice(nodes)
         self.sim.schedule(self.sim.rng.randint(1_000, 20_000), "retry", self.id, self.op.op.id)
+
+    def resend(self) -> None:
+        """A write got no answer for a while: send it again, with its session, to another node. The first
+        answer to any of its copies completes it; the node's client sessions apply it once."""
+        assert self.op is not None
+        others = [n for n in self.sim.node_ids() if n != self.op.node]
+        if others:
+            self.target = self.sim.rng.choice(others)
+        self.sim.trace_line(f"c{self.id} op{self.op.op.id} resend -> node {self.target}")
+        self.send()
 
     def on_refused(self, req_id: int) -> None:
         """The connection was refused, or closed (its node crashed) with the request unanswered."""

@@ -12,13 +12,15 @@ it only once that batch is synced, which is exactly what a crash at that moment 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..raft.types import Entry, HardState
 from ..storage.group_storage import GroupStorage
 from ..storage.record import (
     HEADER,
+    CompactionMarker,
     RecordKind,
+    SnapshotMarker,
     WriteBatch,
     decode_compaction_marker,
     decode_entries,
@@ -27,7 +29,11 @@ from ..storage.record import (
 )
 from .invariants import Violation
 
-_DECODERS = {
+# A decoded log record: hard state, entries, snapshot marker or compaction marker.
+Record = HardState | list[Entry] | SnapshotMarker | CompactionMarker
+
+
+_DECODERS: dict[int, Callable[[memoryview], Record]] = {
     RecordKind.HARD_STATE: decode_hard_state,
     RecordKind.ENTRIES: decode_entries,
     RecordKind.SNAPSHOT: decode_snapshot_marker,
@@ -35,7 +41,7 @@ _DECODERS = {
 }
 
 
-def records(batch: WriteBatch, group: int) -> Iterator[tuple[int, object]]:
+def records(batch: WriteBatch, group: int) -> Iterator[tuple[int, Record]]:
     """(kind, decoded payload) of each record of ``group`` in ``batch``, in order."""
     buf = memoryview(batch.buf)
     off = 0
@@ -43,7 +49,8 @@ def records(batch: WriteBatch, group: int) -> Iterator[tuple[int, object]]:
         _, _, length, kind, g = HEADER.unpack_from(buf, off)
         start = off + HEADER.size
         if g == group:
-            yield kind, _DECODERS[kind](buf[start : start + length])
+            record: Record = _DECODERS[kind](buf[start : start + length])
+            yield kind, record
         off = start + length + 1
     assert off == len(buf), "a write batch holds more bytes than its records"
 
@@ -88,17 +95,17 @@ class DurableLog:
         return self.snapshot_index >= index or self.term(index) == term
 
     # -- the records of a synced batch ------------------------------------------------------------------------
-    def apply(self, kind: int, record: object) -> None:
-        """Take one record of a synced batch (decoded by ``decode``)."""
-        if kind == RecordKind.HARD_STATE:
+    def apply(self, kind: int, record: Record) -> None:
+        """Take one record of a synced batch (decoded by ``records``)."""
+        if isinstance(record, HardState):
             self.hard_state = record
-        elif kind == RecordKind.ENTRIES:
+        elif isinstance(record, list):
             self._append(record)
-        elif kind == RecordKind.SNAPSHOT:
+        elif isinstance(record, SnapshotMarker):
             self.snapshot_index = max(self.snapshot_index, record.index)
             if record.replaces_log:
                 self.base, self.terms = (record.index, record.term), []
-        elif kind == RecordKind.COMPACTION:
+        else:
             base = self.base[0]
             if record.index > self.last_index():
                 self.base, self.terms = (record.index, record.term), []

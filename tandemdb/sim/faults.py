@@ -86,16 +86,23 @@ class Nemesis:
         nodes = sim.live_ids()
         rng.shuffle(nodes)
         shape = rng.choice(  # isolating new leaders twice as often: it is the rarest setting to reach by chance
-            ("isolate-one", "isolate-leader", "isolate-new-leaders", "isolate-new-leaders", "majority-minority",
-             "majorities-ring", "bridge")
+            (
+                "isolate-one",
+                "isolate-leader",
+                "isolate-new-leaders",
+                "isolate-new-leaders",
+                "majority-minority",
+                "majorities-ring",
+                "bridge",
+            )
         )
         net = sim.network
         if shape == "isolate-new-leaders":
             # Cut off every leader the moment it is elected, before it replicates anything: the isolated
             # leaders pile up divergent tails of client writes, the setting of the paper's Figure 8.
             sim.isolate_new_leaders = True
-        elif shape == "isolate-leader" and sim.leader() is not None:
-            lead = sim.leader().id
+        elif shape == "isolate-leader" and (leader := sim.leader()) is not None:
+            lead = leader.id
             net.cut([[lead], [n for n in nodes if n != lead]])
         elif shape == "majority-minority":
             k = len(nodes) // 2
@@ -146,8 +153,9 @@ class Nemesis:
         nodes = sim.live_ids()
         self.crashed = []
         r = rng.random()
-        if r < 0.15 and sim.leader() is not None:
-            victims = [sim.leader().id]
+        leader = sim.leader()
+        if r < 0.15 and leader is not None:
+            victims = [leader.id]
         elif r < 0.3:
             victims = [rng.choice(nodes)]
         elif r < 0.4:
@@ -187,7 +195,7 @@ class Nemesis:
         sim = self.sim
         lead = sim.leader()
         if lead is not None:
-            voters = [v for v in views.conf_state_of(lead.node).voters if v != lead.id]
+            voters = [v for v in views.conf_state_of(lead.running).voters if v != lead.id]
             if voters:
                 target = sim.rng.choice(voters)
                 sim.admin(lead.id, MoveLeader(target))
@@ -210,7 +218,9 @@ class Nemesis:
         log cannot be told from a torn write, and is cut off like one)."""
         sim, rng = self.sim, self.sim.rng
         lead = sim.leader()
-        if sim.failed or self.member_phase is not None or lead is None or len(views.conf_state_of(lead.node).voters) < 3:
+        if sim.failed or self.member_phase is not None or lead is None:
+            return
+        if len(views.conf_state_of(lead.running).voters) < 3:
             return  # lose a node for good only while the configuration can spare one
         if not sim.down_ids():
             sim.crash(rng.choice(sim.live_ids()))
@@ -241,7 +251,7 @@ class Nemesis:
             lead = sim.leader()
             if lead is None:
                 return
-            cs = views.conf_state_of(lead.node)
+            cs = views.conf_state_of(lead.running)
             if cs.voters_outgoing or cs.learners:
                 return
             victim = sim.rng.choice(sorted(cs.voters))
@@ -259,7 +269,8 @@ class Nemesis:
         if lead is None or self.member_phase is None:
             return
         phase, node, retry_at = self.member_phase
-        cs = views.conf_state_of(lead.node)
+        cs = views.conf_state_of(lead.running)
+        request: MemberRemove | MemberAdd | MemberPromote
         if phase == "remove":
             if node not in cs.voters and node not in cs.learners and not cs.voters_outgoing:
                 sim.remove_node(node)

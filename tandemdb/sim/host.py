@@ -16,9 +16,9 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from ..node import Node
-from ..raft.types import Role
+from ..raft.types import HardState, Role
 from ..storage.node_storage import NodeStorage
-from ..storage.record import RecordKind, WriteBatch
+from ..storage.record import WriteBatch
 from ..storage.simdisk import SimDisk
 from ..wire.client_api import Member
 from . import views
@@ -53,6 +53,13 @@ class SimHost:
     def alive(self) -> bool:
         return self.node is not None
 
+    @property
+    def running(self) -> Node:
+        """The node, for a caller that knows the machine is up; a clear error if it is down."""
+        if self.node is None:
+            raise RuntimeError(f"node {self.id} is down: the simulator used it as if it were running")
+        return self.node
+
     # -- life cycle -------------------------------------------------------------------------------------------
     def open_storage(self) -> NodeStorage:
         """Recover the storage from the disk (raises a ``StorageError`` if the disk is corrupt)."""
@@ -68,7 +75,8 @@ class SimHost:
         storage = self.open_storage()
         cfg = self.sim.node_config(self.id)
         peers = {i: member(i).peer for i in range(1, self.sim.max_node_id + 1)}
-        self.node = Node(cfg, storage, random.Random(self.sim.rng.getrandbits(64)), initial_members=founders, peers=peers)
+        rng = random.Random(self.sim.rng.getrandbits(64))
+        self.node = Node(cfg, storage, rng, initial_members=founders, peers=peers)
         self.incarnation += 1
         self.writes.clear()
         self.seen = (0, 0, 0, 0)
@@ -76,7 +84,7 @@ class SimHost:
             # A founder's bootstrap log is durable before the node takes part, as ``tandem start`` syncs it
             # before it listens.
             out = self.node.drain()
-            assert out.persist and not out.messages and not out.replies
+            assert out.persist and out.batch is not None and not out.messages and not out.replies
             self._sync(out.batch)
             self.node.persisted(out.persist, None)
 
@@ -132,12 +140,13 @@ class SimHost:
         durable = self.durable
         truncated = False
         for kind, record in records(batch, views.GROUP):
-            if kind == RecordKind.ENTRIES:
+            if isinstance(record, list):
                 self.sim.invariants.on_persist(self.id, record, durable)
                 truncated = truncated or record[0].index <= durable.last_index()
-            elif kind == RecordKind.HARD_STATE and record.commit < durable.hard_state.commit:
+            elif isinstance(record, HardState) and record.commit < durable.hard_state.commit:
                 self.sim.violation(
-                    f"node {self.id}: durable commit index went back from {durable.hard_state.commit} to {record.commit}"
+                    f"node {self.id}: durable commit index went back from {durable.hard_state.commit} "
+                    f"to {record.commit}"
                 )
             durable.apply(kind, record)
         if truncated:

@@ -54,7 +54,9 @@ class Invariants:
             seen = self.entries.get(key)
             if seen is None or seen[1] is None:
                 if seen is not None and seen[0] != e.data:
-                    raise Violation(f"log matching: node {node} holds a different entry at index {e.index} term {e.term}")
+                    raise Violation(
+                        f"log matching: node {node} holds a different entry at index {e.index} term {e.term}"
+                    )
                 self.entries[key] = (e.data, prev_term)
             elif seen[0] != e.data or (prev_term is not None and seen[1] != prev_term):
                 raise Violation(
@@ -75,7 +77,8 @@ class Invariants:
             self.applied[e.index] = (e.term, e.data)
         elif seen != (e.term, e.data):
             raise Violation(
-                f"state machine safety: node {node} applied term {e.term} at index {e.index}, another node term {seen[0]}"
+                f"state machine safety: node {node} applied term {e.term} at index {e.index}, "
+                f"another node term {seen[0]}"
             )
 
     def on_node_step(self, h: SimHost) -> None:
@@ -113,7 +116,7 @@ class Invariants:
                 raise Violation(f"election safety: nodes {leader} and {h.id} are both leaders of term {r.term}")
 
     def _check_commit_safe(self, leader: SimHost, index: int) -> None:
-        r = views.raft_of(leader.node)
+        r = views.raft_of(leader.running)
         cfg = r.tracker.config
         term = self.committed[index]
         voters = sorted(cfg.all_voters())
@@ -131,7 +134,7 @@ class Invariants:
                 )
 
     def _check_completeness(self, h: SimHost) -> None:
-        r = views.raft_of(h.node)
+        r = views.raft_of(h.running)
         log = r.log
         first = log.first_index()
         for i in sorted(self.committed):

@@ -55,4 +55,3 @@ class Network:
         reach = (n // 2 + 1) // 2
         allowed = {(a, nodes[(i + d) % n]) for i, a in enumerate(nodes) for d in range(-reach, reach + 1)}
         self.blocked = {(a, b) for a in nodes for b in nodes if a != b and (a, b) not in allowed}
-

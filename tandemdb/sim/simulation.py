@@ -15,12 +15,13 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..checker import watch as watch_checker
 from ..checker.history import Op, Recorder
 from ..node import NodeConfig
 from ..raft.types import MessageType, Role
 from ..storage.errors import StorageError
 from ..storage.simdisk import SimDisk
-from ..wire.client_api import Request, Response
+from ..wire.client_api import Member, Request, Response
 from ..wire.peer import GroupMessage
 from . import views
 from .clients import SimClient
@@ -28,6 +29,7 @@ from .faults import Nemesis
 from .host import SimHost, member
 from .invariants import Invariants, Violation
 from .network import Network
+from .watchers import MOVE_EVERY_US, WATCH_CONN, SimWatcher
 from .workload import WORKLOADS
 
 # The per-seed node knobs a run may pin (``SimConfig.knobs``, ``tandem sim --knob``): NodeConfig fields.
@@ -59,7 +61,8 @@ class SimConfig:
     bugs: frozenset[str] = frozenset()
     clients: int = 4
     state_machine: str = "kv"
-    knobs: dict[str, Any] = field(default_factory=dict)  # pin per-seed node knobs (NodeConfig fields), e.g. for a targeted run
+    # Pinned per-seed node knobs (NodeConfig fields), e.g. for a targeted run.
+    knobs: dict[str, Any] = field(default_factory=dict)
     trace: bool = False
 
 
@@ -87,7 +90,7 @@ class Simulation:
         self.cfg = cfg
         self.rng = random.Random(cfg.seed)
         self.now = 0
-        self._queue: list[tuple[int, int, str, tuple]] = []
+        self._queue: list[tuple[int, int, str, tuple[Any, ...]]] = []
         self._seq = 0
         self.events = 0
         self.trace: list[str] | None = [] if cfg.trace else None
@@ -100,6 +103,8 @@ class Simulation:
         rng = self.rng
         self.disk_us = rng.choice(((100, 1_500), (500, 8_000)))
         self.client_timeout_us = rng.choice((300_000, 1_000_000))
+        # A write unanswered this long is sent again, same session, to another node (its reply may be lost).
+        self.resend_us = rng.choice(((50_000, 150_000), (150_000, 400_000)))
         election = rng.choice((3, 5, 10))  # short timeouts make split votes and leader churn common
         check_quorum = rng.random() < 0.5
         self.default_params: dict[str, Any] = {
@@ -119,6 +124,7 @@ class Simulation:
             "request_timeout_ms": rng.choice((200, 600, 2_000)),
             "session_ttl_s": rng.choice((4, 600)),  # short: session sweeps happen during the run
             "record_applied": True,
+            "state_machine": cfg.state_machine,
             "bugs": cfg.bugs,
         }
         unknown = sorted(set(cfg.knobs) - set(KNOBS))
@@ -141,6 +147,16 @@ class Simulation:
         self.clients = [SimClient(self, c) for c in range(1, cfg.clients + 1)]
         for c in self.clients:
             self.schedule(self.rng.randint(0, 200_000), "next_op", c.id)
+        # Watchers of the workload's key range, if its state machine has watches: two or three per seed.
+        self.watchers: list[SimWatcher] = []
+        if self.workload.watch_range is not None:
+            key, range_end = self.workload.watch_range
+            self.watchers = [SimWatcher(self, i, key, range_end) for i in range(self.rng.randint(2, 3))]
+            for w in self.watchers:
+                self.schedule(self.rng.randint(0, 200_000), "watch_open", w.index)
+                self.schedule(self.rng.randint(*MOVE_EVERY_US), "watch_move", w.index)
+        self._reply_at: dict[tuple[int, int], int] = {}  # (node, conn) -> when its last reply arrives
+        self._broken: set[tuple[int, int, int]] = set()  # (node, conn, watch id) of watches whose connection broke
         self.admin_req = 0
         self.crash_trap = False  # while set: crash each node right after it grants a vote or while it leads
         self.traps: set[int] = set()  # nodes with a trap about to spring
@@ -154,7 +170,7 @@ class Simulation:
         self.stopping = False
 
     # -- scheduling --------------------------------------------------------------------------------------------
-    def schedule(self, delay_us: int, kind: str, *args) -> None:
+    def schedule(self, delay_us: int, kind: str, *args: Any) -> None:
         self._seq += 1
         heapq.heappush(self._queue, (self.now + delay_us, self._seq, kind, args))
 
@@ -190,7 +206,7 @@ class Simulation:
         best = None
         for i in self.live_ids():
             h = self.hosts[i]
-            if h.is_leader and (best is None or views.raft_of(h.node).term > views.raft_of(best.node).term):
+            if h.is_leader and (best is None or views.raft_of(h.running).term > views.raft_of(best.running).term):
                 best = h
         return best
 
@@ -200,7 +216,7 @@ class Simulation:
         self.hosts[node_id] = host
         return host
 
-    def _start(self, host: SimHost, founders: list | None = None) -> None:
+    def _start(self, host: SimHost, founders: list[Member] | None = None) -> None:
         host.start(founders)
         self.schedule(self.rng.randint(0, host.tick_us), "tick", host.id, host.incarnation)
 
@@ -225,6 +241,9 @@ class Simulation:
         for c in self.clients:  # their connections to it close
             if c.op is not None and c.op.node == node_id:
                 self.schedule(self.rng.randint(100, 1_000), "refused", c.id, max(c.op.reqs))
+        for w in self.watchers:
+            if w.req and w.target == node_id:
+                self.schedule(self.rng.randint(100, 1_000), "refused", w.conn, w.req)
         self.check_durability()
         for i in self.live_ids():  # and so do the peers' connections to it, as the server shell reports
             self.schedule(self.rng.randint(100, 1_000), "unreachable", i, node_id)
@@ -255,7 +274,7 @@ class Simulation:
         self.invariants.on_node_step(host)
 
     def _observe(self, host: SimHost) -> None:
-        r = views.raft_of(host.node)
+        r = views.raft_of(host.running)
         seen = (r.term, r.role, r.lead, r.log.committed)
         if seen == host.seen:
             return
@@ -294,15 +313,31 @@ class Simulation:
     def client_send(self, client: SimClient, node_id: int, req: Request) -> None:
         self.schedule(self.rng.randint(100, 1_000), "request", node_id, client.id, req)
 
-    def admin(self, node_id: int, op) -> None:
+    def admin(self, node_id: int, op: Any) -> None:
         """An operator's request (membership, leadership) to ``node_id``."""
         self.admin_req += 1
         self.schedule(self.rng.randint(100, 1_000), "request", node_id, ADMIN_CONN, Request(self.admin_req, op))
 
     def reply(self, node_id: int, conn: int, resp: Response) -> None:
-        self.schedule(self.rng.randint(100, 1_000), "reply", conn, resp)
+        """A reply travels back to its client; while messages are being lost (the loss fault), so are replies:
+        the client then resends its write elsewhere, with the same session, as a real client does."""
+        if (node_id, conn, resp.id) in self._broken:
+            return  # the rest of a watch whose connection broke
+        loss = self.network.model.loss
+        if conn != ADMIN_CONN and loss and self.rng.random() < loss:
+            self.trace_line(f"reply #{resp.id} from node {node_id} to c{conn} lost")
+            if conn >= WATCH_CONN:
+                # A stream's response is lost only with its connection: the watch ends there, and the node
+                # hears that the connection closed.
+                self._broken.add((node_id, conn, resp.id))
+                self.schedule(self.rng.randint(100, 1_000), "conn_lost", node_id, conn, resp.id)
+            return
+        # One connection delivers in order (TCP): a watch's responses must not overtake one another.
+        at = max(self.now + self.rng.randint(100, 1_000), self._reply_at.get((node_id, conn), 0))
+        self._reply_at[(node_id, conn)] = at
+        self.schedule(at - self.now, "reply", conn, resp)
 
-    def completed(self, client: SimClient, op: Op, output) -> None:
+    def completed(self, client: SimClient, op: Op, output: Any) -> None:
         self.history.ok(op, output)
         self.trace_line(f"ok c{client.id} op{op.id} -> {output}")
         if self.healed_at is not None:
@@ -325,10 +360,16 @@ class Simulation:
             self.stopping = True
             self._run_until(end + self.quiet_us + self.client_timeout_us + 100_000)
             if self.ok_after_heal == 0:
-                raise Violation(f"no client operation succeeded in the {self.quiet_us / 1e6:.0f} s after all faults healed")
+                raise Violation(
+                    f"no client operation succeeded in the {self.quiet_us / 1e6:.0f} s after all faults healed"
+                )
             failure = self.workload.check(self.history.ops, self.linearizability_steps)
             if failure:
                 raise Violation(failure)
+            if self.watchers:
+                watched = watch_checker.check([log for w in self.watchers for log in w.logs])
+                if not watched.valid:
+                    raise Violation(watched.describe())
         except Violation as v:
             result.ok, result.error = False, f"{v} (at {self.now / 1e6:.3f} s simulated)"
         except Exception:  # noqa: BLE001  # a crash of the node logic itself is a failure too: report it, with its seed
@@ -339,7 +380,10 @@ class Simulation:
         result.ops = len(ops)
         result.ops_ok = sum(1 for o in ops if o.status == "ok")
         result.committed = max(
-            (views.raft_of(h.node).log.committed if h.alive else h.durable.hard_state.commit for h in self.hosts.values()),
+            (
+                views.raft_of(h.node).log.committed if h.node is not None else h.durable.hard_state.commit
+                for h in self.hosts.values()
+            ),
             default=0,
         )
         if self.trace is not None:
@@ -369,7 +413,7 @@ class Simulation:
         host = self._live(node_id, incarnation)
         if host is None:
             return
-        host.node.tick()
+        host.running.tick()
         self.after_event(host)
         self.schedule(host.tick_us, "tick", node_id, incarnation)
 
@@ -379,7 +423,7 @@ class Simulation:
             return
         if self.trace is not None:
             self.trace_line(f"deliver {msgs[0].msg.frm}->{node_id} " + "; ".join(_describe(gm) for gm in msgs))
-        host.node.receive(msgs)
+        host.running.receive(msgs)
         self.after_event(host)
 
     def _on_disk(self, node_id: int, incarnation: int) -> None:
@@ -391,7 +435,7 @@ class Simulation:
     def _on_unreachable(self, node_id: int, peer: int) -> None:
         host = self._live(node_id)
         if host is not None:
-            host.node.unreachable(peer)
+            host.running.unreachable(peer)
             self.after_event(host)
 
     def _on_trap(self, node_id: int) -> None:
@@ -409,8 +453,9 @@ class Simulation:
         if host is None:
             self.schedule(self.rng.randint(100, 1_000), "refused", conn, req.id)
             return
-        self.trace_line(f"request {'admin' if conn == ADMIN_CONN else 'c' + str(conn)} #{req.id} -> node {node_id}: {req.op!r}")
-        host.node.request(conn, req)
+        who = "admin" if conn == ADMIN_CONN else f"c{conn}"
+        self.trace_line(f"request {who} #{req.id} -> node {node_id}: {req.op!r}")
+        host.running.request(conn, req)
         self.after_event(host)
 
     def _on_reply(self, conn: int, resp: Response) -> None:
@@ -419,23 +464,56 @@ class Simulation:
             if self.healed_at is None:
                 self.nemesis.drive_membership()
             return
+        if conn >= WATCH_CONN:
+            self.watchers[conn - WATCH_CONN].on_reply(resp.id, resp.reply)
+            return
         self.clients[conn - 1].on_reply(resp.id, resp.reply)
 
     def _on_refused(self, conn: int, req_id: int) -> None:
-        if conn != ADMIN_CONN:
+        if conn == ADMIN_CONN:
+            return
+        if conn >= WATCH_CONN:
+            self.watchers[conn - WATCH_CONN].on_closed(req_id)
+        else:
             self.clients[conn - 1].on_refused(req_id)
+
+    def _on_conn_lost(self, node_id: int, conn: int, req_id: int) -> None:
+        host = self._live(node_id)
+        if host is not None:
+            host.running.disconnect(conn)
+            self.after_event(host)
+        self.watchers[conn - WATCH_CONN].on_closed(req_id)
+
+    def _on_watch_open(self, index: int) -> None:
+        w = self.watchers[index]
+        if not w.req:
+            w.open()
+
+    def _on_watch_move(self, index: int) -> None:
+        if self.stopping:
+            return
+        self.watchers[index].move()
+        self.schedule(self.rng.randint(*MOVE_EVERY_US), "watch_move", index)
 
     def _on_next_op(self, client_id: int) -> None:
         if self.stopping:
             return
         client = self.clients[client_id - 1]
         client.next_op()
+        if client.op is None:
+            raise RuntimeError(f"client {client_id} started no operation")
         self.schedule(self.client_timeout_us, "timeout", client_id, client.op.op.id)
 
     def _on_retry(self, client_id: int, op_id: int) -> None:
         client = self.clients[client_id - 1]
         if client.op is not None and client.op.op.id == op_id and self.now < client.op.deadline:
             client.send()
+
+    def _on_resend(self, client_id: int, op_id: int, req_id: int) -> None:
+        client = self.clients[client_id - 1]
+        op = client.op
+        if op is not None and op.op.id == op_id and max(op.reqs) == req_id and self.now < op.deadline:
+            client.resend()
 
     def _on_timeout(self, client_id: int, op_id: int) -> None:
         client = self.clients[client_id - 1]

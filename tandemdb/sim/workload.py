@@ -12,8 +12,10 @@ import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..checker import counter as counter_checker
 from ..checker.history import Op
 from ..checker.linearizability import check, describe
+from ..counter import CounterAdd, CounterGet, CounterResult
 from ..kv import Compare, Put, PutResult, Range, RangeResult, Txn, TxnResult
 from ..wire.client_api import Reply
 
@@ -24,6 +26,9 @@ class UnexpectedReply(Exception):
 
 class Workload(Protocol):
     name: str
+    # The key range that simulated watchers stream (``WatchCreate`` key and range_end), checked by the watch
+    # checker; None: the state machine has no watches.
+    watch_range: tuple[bytes, bytes] | None
 
     def invoke(self, rng: random.Random, client: int) -> tuple[str, str, Any]:
         """The next operation of ``client``, as the history records it: (f, key, value)."""
@@ -56,6 +61,7 @@ class KVWorkload:
     one key, and a bounded history per key keeps every verdict decidable."""
 
     name = "kv"
+    watch_range: tuple[bytes, bytes] | None = (b"\0", b"\0")  # every key
     keys = ("a", "b", "c")
     ops_per_keys = 150
     unknown_per_keys = 4
@@ -90,7 +96,7 @@ class KVWorkload:
         return op.f != "read"
 
     def command(self, op: Op) -> Any:
-        key = op.key.encode()
+        key = _key(op).encode()
         if op.f == "read":
             return Range(key)
         if op.f == "write":
@@ -106,16 +112,16 @@ class KVWorkload:
         if op.f == "read" and isinstance(reply, RangeResult):
             return int(reply.kvs[0].value) if reply.kvs else None
         if op.f == "write" and isinstance(reply, PutResult):
-            self._written(op.key, op.value)
+            self._written(_key(op), op.value)
             return None
         if op.f == "cas" and isinstance(reply, TxnResult):
             if reply.succeeded:
-                self._written(op.key, op.value[1])
+                self._written(_key(op), op.value[1])
             return reply.succeeded
         raise UnexpectedReply(f"{op.f} {op.key!r} answered with {reply!r}")
 
     def indeterminate(self, op: Op) -> None:
-        if op.f != "read" and op.key[1:] == str(self.generation):
+        if op.f != "read" and _key(op)[1:] == str(self.generation):
             self.unknown += 1
             if self.unknown >= self.unknown_per_keys:
                 self._next_generation()
@@ -139,4 +145,47 @@ class KVWorkload:
         )
 
 
-WORKLOADS: dict[str, Callable[[], Workload]] = {"kv": KVWorkload}
+class CounterWorkload:
+    """Adds of small positive deltas to a few counters of the real ``CounterMachine`` (``CounterAdd``, which
+    returns the new value), and linearizable reads of them (``CounterGet``, via ReadIndex or a lease);
+    checked by Jepsen's counter checker (``tandemdb.checker.counter``): every value read or returned lies
+    between what the acknowledged adds guarantee and what all attempted adds allow. An add applied twice (a
+    retry not answered from its session) shows as a value above the upper bound."""
+
+    name = "counter"
+    watch_range: tuple[bytes, bytes] | None = None
+    counters = ("x", "y", "z")
+
+    def invoke(self, rng: random.Random, client: int) -> tuple[str, str, Any]:
+        name = rng.choice(self.counters)
+        if rng.random() < 0.4:
+            return "read", name, None
+        return "add", name, rng.randint(1, 5)
+
+    def is_write(self, op: Op) -> bool:
+        return op.f == "add"
+
+    def command(self, op: Op) -> Any:
+        name = _key(op).encode()
+        return CounterAdd(name, op.value) if op.f == "add" else CounterGet(name)
+
+    def output(self, op: Op, reply: Reply) -> Any:
+        if isinstance(reply, CounterResult) and not reply.error and reply.name == _key(op).encode():
+            return reply.value
+        raise UnexpectedReply(f"{op.f} {op.key!r} answered with {reply!r}")
+
+    def indeterminate(self, op: Op) -> None:
+        pass
+
+    def check(self, ops: list[Op], max_steps: int) -> str | None:
+        res = counter_checker.check(ops)
+        return None if res.valid else "counter out of bounds: " + res.describe()
+
+
+def _key(op: Op) -> str:
+    if op.key is None:
+        raise ValueError(f"op {op.id} ({op.f}) has no key: every operation of this workload names one")
+    return op.key
+
+
+WORKLOADS: dict[str, Callable[[], Workload]] = {"kv": KVWorkload, "counter": CounterWorkload}

@@ -35,8 +35,20 @@ def test_passing_seeds_exit_zero_with_summary() -> None:
 
 
 def test_a_caught_bug_exits_one_and_prints_the_replay_command() -> None:
-    r = run("--seeds", "2", "--faults", "none", "--duration", "1s", "--bug", "ack_before_persist",
-            "--knob", "max_inflight_msgs=4", "-j", "1")
+    r = run(
+        "--seeds",
+        "2",
+        "--faults",
+        "none",
+        "--duration",
+        "1s",
+        "--bug",
+        "ack_before_persist",
+        "--knob",
+        "max_inflight_msgs=4",
+        "-j",
+        "1",
+    )
     assert r.exit_code == 1, r.output
     assert "FAIL seed" in r.output
     assert "replay: tandem sim --seed" in r.output and "--bug ack_before_persist" in r.output

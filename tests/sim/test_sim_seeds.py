@@ -35,6 +35,22 @@ def test_each_fault_alone(faults: str) -> None:
     assert _failures(configs) == []
 
 
+@pytest.mark.parametrize("nodes", [3, 5])
+def test_counter_seeds_pass_under_all_faults(nodes: int) -> None:
+    """The counter workload (Jepsen's counter checker): 8 seeds x 2 cluster sizes, every fault."""
+    configs = [
+        SimConfig(seed=s, nodes=nodes, faults=ALL, duration_us=5_000_000, state_machine="counter")
+        for s in range(2000, 2008)
+    ]
+    assert _failures(configs) == []
+
+
+def test_fault_free_counter_cluster_serves_every_operation() -> None:
+    r = run_seed(SimConfig(seed=3, nodes=3, duration_us=3_000_000, state_machine="counter"))
+    assert r.ok, r.error
+    assert r.ops > 100 and r.ops == r.ops_ok
+
+
 def test_fault_free_cluster_serves_every_operation() -> None:
     r = run_seed(SimConfig(seed=3, nodes=3, duration_us=5_000_000))
     assert r.ok, r.error
@@ -61,8 +77,22 @@ def test_trace_files_are_byte_identical_across_processes(tmp_path) -> None:
     for hashseed in ("1", "2"):
         out = tmp_path / f"trace{hashseed}.txt"
         env = dict(os.environ, PYTHONHASHSEED=hashseed)
-        cmd = [sys.executable, "-m", "tandemdb.cli.main", "sim", "--seed", "7", "--nodes", "5", "--faults", "all",
-               "--duration", "2s", "--trace", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tandemdb.cli.main",
+            "sim",
+            "--seed",
+            "7",
+            "--nodes",
+            "5",
+            "--faults",
+            "all",
+            "--duration",
+            "2s",
+            "--trace",
+            str(out),
+        ]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         outs.append(out.read_bytes())
