@@ -34,7 +34,7 @@ from .results import (
     Result,
 )
 from .store import KVStore
-from .validate import Rejected, check_key, check_lease_grant, check_put, check_txn
+from .validate import MAX_KEY_BYTES, Rejected, check_key, check_lease_grant, check_put, check_txn
 
 _CHECKS = {
     Put: lambda m, c: check_put(c, m.store.max_value_bytes),
@@ -55,6 +55,9 @@ class KVMachine:
         self._retry_ticks = max(1, round(ticks_per_s))  # a revoke that did not apply is proposed again after 1 s
 
     def validate(self, cmd: WriteCommand) -> ErrorResult | None:
+        if type(cmd) is Put and 0 < len(cmd.key) <= MAX_KEY_BYTES and len(cmd.value) <= self.store.max_value_bytes \
+                and not (cmd.ignore_value or cmd.ignore_lease):
+            return None  # the common shape, that no check can refuse (as in ``KVStore._apply_put``)
         check = _CHECKS.get(type(cmd))
         if check is None:
             return None
@@ -92,10 +95,12 @@ class KVMachine:
 
     def leader_applied(self, cmds: list[WriteCommand], results: list[Result], now: int) -> None:
         for cmd, result in zip(cmds, results, strict=True):
-            if isinstance(result, LeaseGrantResult):
+            kind = type(cmd)  # a type test per command, not two isinstance: most are puts
+            if kind is LeaseGrant and isinstance(result, LeaseGrantResult):
                 self.leases.start(result.id, result.ttl_s, now)
-            elif isinstance(cmd, LeaseRevoke) and isinstance(result, (LeaseRevokeResult, ErrorResult)):
-                self.leases.forget(cmd.id)  # revoked, or already gone
+            elif kind is LeaseRevoke and isinstance(cmd, LeaseRevoke):
+                if isinstance(result, (LeaseRevokeResult, ErrorResult)):
+                    self.leases.forget(cmd.id)  # revoked, or already gone
 
     def leader_timers(self) -> bool:
         return bool(self.leases)

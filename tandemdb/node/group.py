@@ -45,6 +45,8 @@ from .stats import GroupStats
 from .tracing import EntryTraces
 from .waiters import Waiter
 
+_DRIVER_COMMANDS = frozenset({gc.SessionSweep, gc.PublishMember})  # applied by the driver, not the machine
+
 # A leader may send these before its own write is durable: it counts itself only once durable (thesis 10.2.1).
 _EARLY = frozenset({MessageType.APP, MessageType.HEARTBEAT, MessageType.SNAP})
 
@@ -342,24 +344,24 @@ class Group:
         run: list[int] = []  # positions of the machine commands of the current run
         clients: set[int] = set()
         replay = "duplicate_retry" not in self.cfg.bugs
+        sessions = self.sessions
         for i, p in enumerate(proposals):
-            cmd = p.cmd
-            driver = type(cmd) is gc.SessionSweep or type(cmd) is gc.PublishMember
-            if run and (driver or p.client_id in clients):
+            cmd, client = p.cmd, p.client_id
+            driver = type(cmd) in _DRIVER_COMMANDS
+            if run and (driver or client in clients):
                 self._apply_run(proposals, run, results)
                 run, clients = [], set()
             if driver:
                 if type(cmd) is gc.SessionSweep:
-                    self.sessions.sweep()
+                    sessions.sweep()
                 else:
                     self.membership.publish(cmd.member)
                 continue
-            if p.client_id:
-                again = self.sessions.replay(p.client_id, p.seq) if replay else None
-                if again is not None:
-                    results[i] = again
+            if client:
+                if replay and not sessions.is_new(client, p.seq):
+                    results[i] = sessions.replay(client, p.seq)
                     continue
-                clients.add(p.client_id)
+                clients.add(client)
             run.append(i)
         if run:
             self._apply_run(proposals, run, results)

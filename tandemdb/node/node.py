@@ -93,6 +93,7 @@ class Node:
         self.storage = storage
         self._rng = rng
         self.now = 0  # ticks since start
+        self._timeout_ticks = cfg.ticks(cfg.request_timeout_ms)  # a request's deadline when it names none
         self.shards = ShardMap()
         self.watches = WatchHub(cfg.max_watch_events)
         self.peers: dict[int, str] = dict(peers or {})
@@ -268,8 +269,8 @@ class Node:
                 self.reply(waiter, err)
 
     def request(self, conn: int, req: Request) -> None:
-        timeout = req.timeout_ms or self.cfg.request_timeout_ms
-        waiter = Waiter(conn, req.id, self.now + self.cfg.ticks(timeout), req.traceparent if self._tracing else "")
+        timeout = self.cfg.ticks(req.timeout_ms) if req.timeout_ms else self._timeout_ticks
+        waiter = Waiter(conn, req.id, self.now + timeout, req.traceparent if self._tracing else "")
         if self.stopping or self.failed is not None:
             self.reply(waiter, Error(ErrorKind.UNAVAILABLE, f"node {self.cfg.id} is shutting down"))
             return

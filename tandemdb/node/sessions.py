@@ -45,6 +45,11 @@ class SessionTable:
     def __len__(self) -> int:
         return len(self._records)
 
+    def is_new(self, client_id: int, seq: int) -> bool:
+        """Whether the client's ``seq`` was never applied (the hot path: one lookup, no allocation)."""
+        last = self._records.get(client_id)
+        return last is None or seq > last[0]
+
     def replay(self, client_id: int, seq: int) -> Any | None:
         """The answer to a write already seen (its stored result, or a refusal of an older seq); None if new."""
         last = self._records.get(client_id)
