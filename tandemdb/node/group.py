@@ -163,6 +163,10 @@ class Group:
         voters = [v for v in self.conf_state.voters if v != self.cfg.id and v in progress]
         return max(voters, key=lambda v: progress[v].match) if voters else None
 
+    def unreachable(self, peer: int) -> None:
+        """A peer cannot be reached: a leader stops streaming appends to it until it answers again."""
+        self.rn.report_unreachable(peer)
+
     def hand_over(self) -> None:
         """Transfer leadership to the most up-to-date other voter, if this replica leads and there is one."""
         target = self.handover_target()

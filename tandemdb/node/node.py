@@ -122,7 +122,7 @@ class Node:
             elif "forget_vote_on_restart" in cfg.bugs:
                 hs = gs.hard_state
                 gs.set_hard_state(HardState(hs.term, 0, hs.commit))
-            self._add_group(Group(cfg, group, gs, rng, make_machine(cfg.state_machine, cfg)))
+            self._add_group(gs)
         self._collect_members()
 
     def _bootstrap(self, gs: GroupStorage, members: list[Member]) -> None:
@@ -141,7 +141,7 @@ class Node:
         invariant(_fresh(gs), f"node {self.cfg.id}: storage of new group {group} is not empty")
         if any(m.id == self.cfg.id for m in members):
             self._bootstrap(gs, members)
-        self._add_group(Group(self.cfg, group, gs, self._rng, make_machine(self.cfg.state_machine, self.cfg)))
+        self._add_group(gs)
         self._collect_members()
 
     def remove_group(self, group: int) -> None:
@@ -158,7 +158,9 @@ class Node:
         self._sync_needed = True
         self._collect_members()
 
-    def _add_group(self, g: Group) -> None:
+    def _add_group(self, gs: GroupStorage) -> None:
+        """Drive the group whose storage is ``gs``, with a new state machine of this node's kind."""
+        g = Group(self.cfg, gs.group, gs, self._rng, make_machine(self.cfg.state_machine, self.cfg))
         g.tracing = self._tracing
         self.groups[g.group] = self._awake[g.group] = self._dirty[g.group] = g
 
@@ -213,7 +215,7 @@ class Node:
         """The connection to ``peer`` broke: a group it led wakes up (it may have to elect another leader)."""
         self._wake_led_by(peer)
         for g in self._awake.values():
-            g.rn.report_unreachable(peer)
+            g.unreachable(peer)
 
     def _wake_led_by(self, peer: int) -> None:
         for g in self.groups.values():
@@ -477,11 +479,6 @@ class Node:
     def handover_pending(self) -> bool:
         """Whether this node still leads a group that has another voter to hand it to."""
         return any(g.handover_target() is not None for g in self.groups.values())
-
-    def is_member(self) -> bool:
-        """Whether any group still counts this node in (a removed node should stop)."""
-        return any(g.membership.in_config(self.cfg.id) or self.cfg.id in g.conf_state.voters_outgoing
-                   for g in self.groups.values())
 
     def pending_requests(self) -> int:
         return sum(g.pending() for g in self.groups.values())
