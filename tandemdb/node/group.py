@@ -257,7 +257,7 @@ class Group:
         every write that arrived during the sync shares one entry (one append, one acknowledgement per
         follower) instead of one entry per loop turn."""
         if self.proposals.queued and self.writing is None:
-            for index, term, waiters in self.proposals.propose(self.rn, self.not_leader()):
+            for index, term, waiters in self.proposals.propose(self.rn, self.not_leader):
                 if self.tracing:
                     self.traces.proposed(index, term, [w.trace for w in waiters if w and w.trace])
         if self.reads.queued:

@@ -8,6 +8,8 @@ applied, and their waiters hear so. Writes wait in the queue while the group's p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..raft.errors import NoLeaderError, NotLeaderError, ProposalDroppedError
 from ..raft.rawnode import RawNode
 from ..wire.client_api import Error, ErrorKind
@@ -41,7 +43,7 @@ class Proposals:
     def queue(self, proposal: gc.Proposal, waiter: Waiter | None) -> None:
         self.queued.append((proposal, waiter))
 
-    def propose(self, rn: RawNode, not_leader: Error) -> list[tuple[int, int, list[Waiter | None]]]:
+    def propose(self, rn: RawNode, not_leader: Callable[[], Error]) -> list[tuple[int, int, list[Waiter | None]]]:
         """Propose the queue as few entries as the batch limit allows; returns (index, term, waiters) of each."""
         queued, self.queued = self.queued, []
         proposed = []
@@ -52,7 +54,7 @@ class Proposals:
             try:
                 rn.propose(gc.encode([p for p, _ in batch]))
             except ProposalDroppedError as e:
-                self._fail(waiters, not_leader if isinstance(e, NotLeaderError) else _dropped(e))
+                self._fail(waiters, not_leader() if isinstance(e, NotLeaderError) else _dropped(e))
                 continue
             index, term = rn.raft.log.last_index(), rn.raft.term
             self.waiting[index] = (term, waiters)
